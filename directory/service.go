@@ -1,0 +1,45 @@
+package directory
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// ErrInvalid reports input that breaks a rule of the directory outside SCIM
+// (an empty account name, say). SCIM input errors are *scim.Error values.
+var ErrInvalid = errors.New("invalid")
+
+// Service enforces the directory's rules over a Store. It is safe for
+// concurrent use and keeps no state of its own beyond its configuration, so
+// any number of processes may serve one database.
+type Service struct {
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithLogger sets the service's logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithClock sets the service's clock, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// NewService returns a Service over store.
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{
+		store: store,
+		log:   slog.Default(),
+		now:   func() time.Time { return time.Now().UTC() },
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Store returns the service's store, for adapters that read directly.
+func (s *Service) Store() Store { return s.store }
