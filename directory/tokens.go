@@ -157,3 +157,23 @@ func (s *Service) touch(t *Token, now time.Time, addr string) {
 		s.log.Warn("record token use", "token_id", t.ID, "error", err)
 	}
 }
+
+// TokenByID finds a token of any account by id, for operators who hold only
+// the id (the command line's token revoke). It returns ErrNotFound when no
+// account has it.
+func (s *Service) TokenByID(ctx context.Context, id string) (*Token, error) {
+	accounts, err := s.store.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	for _, a := range accounts {
+		t, err := s.store.Token(ctx, a.ID, id)
+		if err == nil {
+			return t, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, ErrNotFound
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/httpapi"
+	"github.com/scimd/scimd/sqlstore"
+)
+
+// Main is a running scimd server: the store, the service and the HTTP
+// listener, wired together. Tests start it on port 0 and use Addr.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	store   *sqlstore.DB
+	service *directory.Service
+	changes *directory.Changes
+	ln      net.Listener
+	server  *http.Server
+	done    chan error
+	closers []func(context.Context) error
+}
+
+// Open opens the store, applies migrations and starts serving in the
+// background. Close stops it.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	store, err := openStore(ctx, m.Config, m.Logger, true)
+	if err != nil {
+		return err
+	}
+	m.store = store
+	m.changes = &directory.Changes{}
+	m.service = directory.NewService(directory.NotifyWrites(store, m.changes),
+		directory.WithLogger(m.Logger.With("component", "directory")))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	api := httpapi.New(httpapi.Config{
+		Service:   m.service,
+		Limits:    m.Config.Limits,
+		Logger:    m.Logger,
+		PublicURL: m.Config.PublicURL,
+		Metrics:   httpapi.NewMetrics(reg),
+	})
+	api.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln = ln
+	m.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Serve(ln) }()
+	m.announce()
+	return nil
+}
+
+// URL is the base URL the server answers at.
+func (m *Main) URL() string {
+	if m.Config.PublicURL != "" {
+		return m.Config.PublicURL
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// Service returns the running directory service.
+func (m *Main) Service() *directory.Service { return m.service }
+
+// announce tells the operator where everything is.
+func (m *Main) announce() {
+	base := m.URL()
+	where := m.Config.DataDir
+	if m.Config.DatabaseURL != "" {
+		where = redactURL(m.Config.DatabaseURL)
+	}
+	m.Logger.Info("scimd started",
+		"console", base+"/",
+		"scim_connector_base_url", base+httpapi.Bases[1],
+		"scim_base_url", base+httpapi.Bases[0],
+		"database", where,
+		"config", m.Config)
+}
+
+// Wait blocks until the server fails or ctx ends.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case err := <-m.done:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close stops accepting requests, lets running ones finish for up to 20
+// seconds, stops the background workers and closes the store.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i](ctx))
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*sqlstore.DB, error) {
+	store, err := sqlstore.Open(ctx, sqlstore.Config{
+		URL:          cfg.DatabaseURL,
+		DataDir:      cfg.DataDir,
+		MaxOpenConns: cfg.MaxOpenConns,
+		Migrate:      migrate,
+		Logger:       log.With("component", "store"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil
+}

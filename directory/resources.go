@@ -1,0 +1,425 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/scimd/scimd/scim"
+)
+
+// Actor is who makes a change: the account it acts in and the client named
+// in the events it causes ("Okta", "Entra ID", "console", "api").
+type Actor struct {
+	AccountID string
+	Client    string
+}
+
+// View is a resource with the attributes computed from the membership
+// table: a user's groups, or a group's members (nil when not loaded).
+type View struct {
+	*Resource
+	Groups  []GroupRef
+	Members []Member
+}
+
+// Version is an If-Match precondition: the version a writer expects, or
+// AnyVersion when the request carried none.
+type Version = int64
+
+// AnyVersion means the write has no precondition.
+const AnyVersion Version = 0
+
+// ResourceType returns the SCIM resource type of kind.
+func ResourceType(kind Kind) *scim.ResourceType {
+	if kind == KindGroup {
+		return scim.GroupResourceType
+	}
+	return scim.UserResourceType
+}
+
+// Get returns one resource. withMembers loads a group's members, which a
+// caller skips when the client excluded them.
+func (s *Service) Get(ctx context.Context, accountID string, kind Kind, id string, withMembers bool) (*View, error) {
+	r, err := s.store.Resource(ctx, accountID, kind, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound(kind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, err)
+	}
+	views, err := s.expand(ctx, []*Resource{r}, withMembers)
+	if err != nil {
+		return nil, err
+	}
+	return views[0], nil
+}
+
+// ListResult is one page of views and the total the query selects.
+type ListResult struct {
+	Total int
+	Views []*View
+}
+
+// List returns the page of resources that q selects, with users' groups and,
+// when withMembers is set, groups' members.
+func (s *Service) List(ctx context.Context, accountID string, kind Kind, q Query, withMembers bool) (*ListResult, error) {
+	page, err := s.store.List(ctx, accountID, kind, q)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", kind, err)
+	}
+	views, err := s.expand(ctx, page.Resources, withMembers)
+	if err != nil {
+		return nil, err
+	}
+	return &ListResult{Total: page.Total, Views: views}, nil
+}
+
+// expand adds the computed attributes: one query for the groups of all users
+// on a page, one query per group for members.
+func (s *Service) expand(ctx context.Context, rs []*Resource, withMembers bool) ([]*View, error) {
+	views := make([]*View, len(rs))
+	var userIDs []string
+	for i, r := range rs {
+		views[i] = &View{Resource: r}
+		if r.Kind == KindUser {
+			userIDs = append(userIDs, r.ID)
+		}
+	}
+	if len(userIDs) > 0 {
+		groups, err := s.store.GroupsOf(ctx, rs[0].AccountID, userIDs)
+		if err != nil {
+			return nil, fmt.Errorf("read groups of users: %w", err)
+		}
+		for _, v := range views {
+			v.Groups = groups[v.ID]
+		}
+	}
+	if !withMembers {
+		return views, nil
+	}
+	for _, v := range views {
+		if v.Kind != KindGroup {
+			continue
+		}
+		members, err := s.allMembers(ctx, v.AccountID, v.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Members = members
+	}
+	return views, nil
+}
+
+// memberPage is how many members one store call reads.
+const memberPage = 5000
+
+func (s *Service) allMembers(ctx context.Context, accountID, groupID string) ([]Member, error) {
+	members := []Member{}
+	after := ""
+	for {
+		page, err := s.store.Members(ctx, accountID, groupID, after, memberPage)
+		if err != nil {
+			return nil, fmt.Errorf("read members of group %q: %w", groupID, err)
+		}
+		members = append(members, page...)
+		if len(page) < memberPage {
+			return members, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// Create stores a new user or group from a client's document.
+func (s *Service) Create(ctx context.Context, actor Actor, kind Kind, doc map[string]any) (*View, error) {
+	rt := ResourceType(kind)
+	members, _, doc, err := splitMembers(kind, doc)
+	if err != nil {
+		return nil, err
+	}
+	doc, err = s.normalize(rt, doc, true)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	r := &Resource{
+		AccountID: actor.AccountID,
+		Kind:      kind,
+		ID:        uuid.NewString(),
+		Version:   1,
+		Created:   now,
+		Modified:  now,
+	}
+	setDoc(r, doc)
+
+	err = s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
+		if err := tx.Insert(r); err != nil {
+			return uniqueness(r, err)
+		}
+		events := []*Event{s.event(actor, r, createdType(kind), nil)}
+		if len(members) > 0 {
+			added, err := s.addMembers(tx, r.ID, members)
+			if err != nil {
+				return err
+			}
+			events = append(events, s.memberEvents(actor, r, added, EventGroupMemberAdded)...)
+		}
+		return tx.Append(events...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, actor.AccountID, kind, r.ID, true)
+}
+
+// Replace overwrites a resource with a client's document (PUT). A group's
+// members are replaced by difference: only memberships that change are
+// touched and get events.
+func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string, doc map[string]any, ifMatch Version) (*View, error) {
+	rt := ResourceType(kind)
+	members, hasMembers, doc, err := splitMembers(kind, doc)
+	if err != nil {
+		return nil, err
+	}
+	doc, err = s.normalize(rt, doc, true)
+	if err != nil {
+		return nil, err
+	}
+
+	err = s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
+		old, err := s.current(tx, kind, id, ifMatch)
+		if err != nil {
+			return err
+		}
+		var ops []memberOp
+		if kind == KindGroup && hasMembers {
+			ops = []memberOp{{kind: opReplace, members: members}}
+		}
+		return s.update(tx, actor, old, doc, ops)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, actor.AccountID, kind, id, kind == KindGroup)
+}
+
+// Delete removes a resource and every membership it takes part in.
+func (s *Service) Delete(ctx context.Context, actor Actor, kind Kind, id string, ifMatch Version) error {
+	return s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
+		old, err := s.current(tx, kind, id, ifMatch)
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(kind, id); err != nil {
+			return fmt.Errorf("delete %s %q: %w", kind, id, err)
+		}
+		return tx.Append(s.event(actor, old, deletedType(kind), nil))
+	})
+}
+
+// current reads a resource for a write and checks the client's precondition.
+func (s *Service) current(tx Tx, kind Kind, id string, ifMatch Version) (*Resource, error) {
+	r, err := tx.Resource(kind, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound(kind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s %q: %w", kind, id, err)
+	}
+	if ifMatch != AnyVersion && ifMatch != r.Version {
+		return nil, scim.PreconditionFailed(
+			"%s %q is at version %s, not %s: read it again and retry",
+			kind, id, ETag(r.Version), ETag(ifMatch))
+	}
+	return r, nil
+}
+
+// update writes a new document and membership changes over old, with their
+// events, or does nothing when nothing changes.
+func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any, ops []memberOp) error {
+	next := *old
+	setDoc(&next, doc)
+	changed := changedAttributes(old.Doc, next.Doc)
+
+	var added, removed []Member
+	for _, op := range ops {
+		a, r, err := s.applyMemberOp(tx, old.ID, op)
+		if err != nil {
+			return err
+		}
+		added = append(added, a...)
+		removed = append(removed, r...)
+	}
+	if len(changed) == 0 && len(added) == 0 && len(removed) == 0 {
+		return nil
+	}
+
+	next.Version = old.Version + 1
+	next.Modified = s.now()
+	if err := tx.Update(&next, old.Version); err != nil {
+		return uniqueness(&next, err)
+	}
+	events := s.updateEvents(actor, old, &next, changed)
+	events = append(events, s.memberEvents(actor, &next, added, EventGroupMemberAdded)...)
+	events = append(events, s.memberEvents(actor, &next, removed, EventGroupMemberRemove)...)
+	return tx.Append(events...)
+}
+
+// updateEvents names what an update did to a resource: deactivation and
+// reactivation get events of their own, other changes a user.updated or
+// group.updated with the changed attribute names.
+func (s *Service) updateEvents(actor Actor, old, next *Resource, changed []string) []*Event {
+	var events []*Event
+	rest := changed
+	if old.Kind == KindUser && old.Active != next.Active {
+		typ := EventUserDeactivated
+		if next.Active {
+			typ = EventUserReactivated
+		}
+		events = append(events, s.event(actor, next, typ, []string{"active"}))
+		rest = without(changed, "active")
+	}
+	if len(rest) > 0 {
+		typ := EventUserUpdated
+		if old.Kind == KindGroup {
+			typ = EventGroupUpdated
+		}
+		events = append(events, s.event(actor, next, typ, rest))
+	}
+	return events
+}
+
+// normalize validates a document; withSchemas also checks its schemas
+// attribute, which a client's document has and a patched stored one lacks.
+func (s *Service) normalize(rt *scim.ResourceType, doc map[string]any, withSchemas bool) (map[string]any, error) {
+	normalize := scim.NormalizeAttributes
+	if withSchemas {
+		normalize = scim.Normalize
+	}
+	out, unknown, err := normalize(rt, doc)
+	if err != nil {
+		return nil, err
+	}
+	if len(unknown) > 0 {
+		s.log.Debug("ignored unknown attributes", "resource_type", rt.Name, "attributes", unknown)
+	}
+
+	// scimd provisions accounts for single sign-on and never authenticates
+	// anyone by password, so a password a client sends is accepted and
+	// dropped rather than kept.
+	delete(out, "password")
+	return out, nil
+}
+
+// setDoc stores doc in r and derives the lookup columns from it.
+func setDoc(r *Resource, doc map[string]any) {
+	r.Doc = doc
+	r.ExternalID, _ = doc["externalId"].(string)
+	r.DisplayName, _ = doc["displayName"].(string)
+	if r.Kind != KindUser {
+		r.Active = true
+		return
+	}
+	r.UserName, _ = doc["userName"].(string)
+	if _, ok := doc["active"]; !ok {
+		doc["active"] = true
+	}
+	r.Active, _ = doc["active"].(bool)
+	r.Email = primaryEmail(doc)
+}
+
+// primaryEmail returns the email marked primary, else the first one.
+func primaryEmail(doc map[string]any) string {
+	emails, _ := doc["emails"].([]any)
+	first := ""
+	for _, e := range emails {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		if p, _ := m["primary"].(bool); p {
+			return v
+		}
+		if first == "" {
+			first = v
+		}
+	}
+	return first
+}
+
+// changedAttributes returns the sorted top-level names whose values differ.
+func changedAttributes(old, next map[string]any) []string {
+	var names []string
+	for k, v := range next {
+		if ov, ok := old[k]; !ok || !reflect.DeepEqual(ov, v) {
+			names = append(names, k)
+		}
+	}
+	for k := range old {
+		if _, ok := next[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func without(names []string, drop string) []string {
+	var out []string
+	for _, n := range names {
+		if n != drop {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func uniqueness(r *Resource, err error) error {
+	if !errors.Is(err, ErrConflict) {
+		return err
+	}
+	if r.Kind == KindUser {
+		return scim.Conflict("userName %q is already taken in this account", r.UserName)
+	}
+	return scim.Conflict("group %q conflicts with an existing group", r.DisplayName)
+}
+
+func notFound(kind Kind, id string) error {
+	return scim.NotFound("%s %q not found", kind, id)
+}
+
+func createdType(kind Kind) string {
+	if kind == KindGroup {
+		return EventGroupCreated
+	}
+	return EventUserCreated
+}
+
+func deletedType(kind Kind) string {
+	if kind == KindGroup {
+		return EventGroupDeleted
+	}
+	return EventUserDeleted
+}
+
+// ETag renders a version as the weak entity tag of RFC 7644 §3.14.
+func ETag(v Version) string {
+	return fmt.Sprintf(`W/"%d"`, v)
+}
+
+// ParseETag reads an entity tag back into a version. A strong tag is read as
+// a weak one, since clients copy what they saw. It returns false for a tag
+// scimd cannot have made.
+func ParseETag(tag string) (Version, bool) {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	tag = strings.Trim(tag, `"`)
+	var v int64
+	if _, err := fmt.Sscanf(tag, "%d", &v); err != nil || v < 1 || fmt.Sprint(v) != tag {
+		return 0, false
+	}
+	return v, true
+}

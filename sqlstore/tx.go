@@ -1,0 +1,382 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/scimd/scimd/directory"
+)
+
+// maxAttempts bounds how often Write runs fn when PostgreSQL reports a
+// serialisation failure or a deadlock.
+const maxAttempts = 5
+
+// Write runs fn in one transaction on an account's data and commits when fn
+// returns nil. It returns fn's error as it is (after rolling back), an error
+// wrapping directory.ErrNotFound when the account does not exist, and
+// directory.ErrUnavailable when the database cannot be reached.
+//
+// The account's writers are serialised: on PostgreSQL by locking the account
+// row first (SELECT ... FOR UPDATE), on SQLite by BEGIN IMMEDIATE, which takes
+// the database's single write lock. Event positions are taken from the
+// account's counter under that lock, so they follow commit order. fn must
+// not call Write itself: on SQLite that waits forever for the one write
+// connection.
+func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.Tx) error) error {
+	return d.writeTx(ctx, func(stx *sql.Tx) error {
+		lock := `SELECT id FROM accounts WHERE id = ?`
+		if d.dialect == Postgres {
+			lock += ` FOR UPDATE`
+		}
+		var id string
+		err := stx.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
+		}
+		return fn(&tx{d: d, ctx: ctx, tx: stx, account: accountID})
+	})
+}
+
+// writeTx runs fn in a write transaction and commits when it returns nil. On
+// PostgreSQL it runs fn again, up to maxAttempts times in all, when the
+// database reports a serialisation failure or a deadlock.
+func (d *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.writeOnce(ctx, fn)
+		if err == nil || !isRetryable(err) || attempt == maxAttempts {
+			return err
+		}
+		d.log.Debug("retry transaction", "attempt", attempt, "error", err)
+
+		// A short random pause lets the transaction that won go first.
+		pause := time.Duration(rand.Int64N(int64(attempt) * int64(10*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("retry transaction: %w", ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	stx, err := d.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", d.mapErr(err))
+	}
+	defer func() {
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	if err := fn(stx); err != nil {
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", d.mapErr(err))
+	}
+	return nil
+}
+
+// tx is a directory.Tx on one account.
+type tx struct {
+	d       *DB
+	ctx     context.Context
+	tx      *sql.Tx
+	account string
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.d.rebind(query), args...)
+	return res, t.d.mapErr(err)
+}
+
+// Resource reads a resource inside the transaction, or returns an error
+// wrapping directory.ErrNotFound.
+func (t *tx) Resource(kind directory.Kind, id string) (*directory.Resource, error) {
+	return t.d.resource(t.ctx, t.tx, t.account, kind, id)
+}
+
+// Insert stores a new resource under the transaction's account. It returns
+// an error wrapping directory.ErrConflict when the id is taken or, for a
+// user, when the userName is taken whatever its case. A zero Version becomes
+// 1; Created and Modified are stored to the microsecond and set so in r.
+func (t *tx) Insert(r *directory.Resource) error {
+	if _, err := tableOf(r.Kind); err != nil {
+		return err
+	}
+	t.prepare(r)
+	if r.Version == 0 {
+		r.Version = 1
+	}
+	doc, err := encodeDoc(r.Doc)
+	if err != nil {
+		return fmt.Errorf("encode %s %q: %w", r.Kind, r.ID, err)
+	}
+
+	// ON CONFLICT DO NOTHING reports a taken id or userName as no row
+	// inserted, without aborting a PostgreSQL transaction the way a unique
+	// violation would, so fn may go on after ErrConflict.
+	var res sql.Result
+	if r.Kind == directory.KindUser {
+		res, err = t.exec(`INSERT INTO users (account_id, id, user_name, user_name_fold,
+			external_id, email, email_fold, display_name, active, version, created, modified,
+			doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			t.account, r.ID, r.UserName, fold(r.UserName), nullString(r.ExternalID),
+			nullString(r.Email), nullString(fold(r.Email)), nullString(r.DisplayName),
+			r.Active, r.Version, t.d.ts(r.Created), t.d.ts(r.Modified), doc)
+	} else {
+		res, err = t.exec(`INSERT INTO groups (account_id, id, display_name,
+			display_name_fold, external_id, version, created, modified, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			t.account, r.ID, r.DisplayName, fold(r.DisplayName), nullString(r.ExternalID),
+			r.Version, t.d.ts(r.Created), t.d.ts(r.Modified), doc)
+	}
+	if err != nil {
+		return fmt.Errorf("insert %s %q: %w", r.Kind, r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("insert %s %q: %w", r.Kind, r.ID, directory.ErrConflict)
+	}
+	return t.writeEmails(r, false)
+}
+
+// prepare puts r in the transaction's account and rounds its times to what
+// the store keeps.
+func (t *tx) prepare(r *directory.Resource) {
+	r.AccountID = t.account
+	now := time.Now()
+	if r.Created.IsZero() {
+		r.Created = now
+	}
+	if r.Modified.IsZero() {
+		r.Modified = now
+	}
+	r.Created, r.Modified = stored(r.Created), stored(r.Modified)
+	if r.Kind == directory.KindGroup {
+		r.UserName, r.Email, r.Active = "", "", true
+	}
+}
+
+// Update stores r over the stored resource when that one's version is
+// expect. It returns an error wrapping directory.ErrNotFound when there is
+// no such resource, directory.ErrVersionMismatch when its version is not
+// expect, and directory.ErrConflict as Insert does. r.Version is stored as
+// given (the service sets expect+1); Created keeps its stored value.
+func (t *tx) Update(r *directory.Resource, expect int64) error {
+	if _, err := tableOf(r.Kind); err != nil {
+		return err
+	}
+	t.prepare(r)
+	doc, err := encodeDoc(r.Doc)
+	if err != nil {
+		return fmt.Errorf("encode %s %q: %w", r.Kind, r.ID, err)
+	}
+
+	if r.Kind == directory.KindUser {
+		if err := t.userNameFree(r); err != nil {
+			return err
+		}
+	}
+	var query string
+	var args []any
+	if r.Kind == directory.KindUser {
+		query = `UPDATE users SET user_name = ?, user_name_fold = ?, external_id = ?,
+			email = ?, email_fold = ?, display_name = ?, active = ?, version = ?, modified = ?,
+			doc = ? WHERE account_id = ? AND id = ? AND version = ? RETURNING created`
+		args = []any{r.UserName, fold(r.UserName), nullString(r.ExternalID),
+			nullString(r.Email), nullString(fold(r.Email)), nullString(r.DisplayName),
+			r.Active, r.Version, t.d.ts(r.Modified), doc, t.account, r.ID, expect}
+	} else {
+		query = `UPDATE groups SET display_name = ?, display_name_fold = ?,
+			external_id = ?, version = ?, modified = ?, doc = ?
+			WHERE account_id = ? AND id = ? AND version = ? RETURNING created`
+		args = []any{r.DisplayName, fold(r.DisplayName), nullString(r.ExternalID),
+			r.Version, t.d.ts(r.Modified), doc, t.account, r.ID, expect}
+	}
+	err = t.tx.QueryRowContext(t.ctx, t.d.rebind(query), args...).Scan(scanTime(&r.Created))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t.whyNotUpdated(r, expect)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", r.Kind, r.ID, t.d.mapErr(err))
+	}
+	return t.writeEmails(r, true)
+}
+
+// userNameFree returns an error wrapping directory.ErrConflict when another
+// user of the account has r's userName, whatever its case. The account's
+// writers are serialised, so the check cannot race; it spares PostgreSQL the
+// aborted transaction of a unique violation, which the index still backs.
+func (t *tx) userNameFree(r *directory.Resource) error {
+	var other string
+	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`SELECT id FROM users
+		WHERE account_id = ? AND user_name_fold = ? AND id <> ?`),
+		t.account, fold(r.UserName), r.ID).Scan(&other)
+	switch {
+	case err == nil:
+		return fmt.Errorf("update user %q: userName %q is taken by %q: %w",
+			r.ID, r.UserName, other, directory.ErrConflict)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("update user %q: %w", r.ID, t.d.mapErr(err))
+	}
+	return nil
+}
+
+// whyNotUpdated tells a missing resource from one at another version.
+func (t *tx) whyNotUpdated(r *directory.Resource, expect int64) error {
+	var version int64
+	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`SELECT version FROM `+
+		mustTable(r.Kind).name+` WHERE account_id = ? AND id = ?`), t.account, r.ID).
+		Scan(&version)
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", r.Kind, r.ID, t.d.notFound(err))
+	}
+	return fmt.Errorf("update %s %q: stored version is %d, not %d: %w",
+		r.Kind, r.ID, version, expect, directory.ErrVersionMismatch)
+}
+
+func mustTable(kind directory.Kind) table {
+	t, err := tableOf(kind)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// writeEmails keeps user_emails equal to the user's email values: every
+// non-empty value, folded, once.
+func (t *tx) writeEmails(r *directory.Resource, replace bool) error {
+	if r.Kind != directory.KindUser {
+		return nil
+	}
+	if replace {
+		_, err := t.exec(`DELETE FROM user_emails WHERE account_id = ? AND user_id = ?`,
+			t.account, r.ID)
+		if err != nil {
+			return fmt.Errorf("clear emails of user %q: %w", r.ID, err)
+		}
+	}
+	values := emailValues(r)
+	if len(values) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(values))
+	for _, v := range values {
+		args = append(args, t.account, r.ID, v)
+	}
+	_, err := t.exec(`INSERT INTO user_emails (account_id, user_id, value_fold) VALUES `+
+		rowMarks(len(values), 3)+` ON CONFLICT DO NOTHING`, args...)
+	if err != nil {
+		return fmt.Errorf("store emails of user %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+// maxEmails bounds how many addresses of one user are indexed.
+// TODO(emails): a user with more addresses is still stored whole, but an
+// emails.value filter only finds it by its first maxEmails values; no
+// identity provider sends that many, and the bound keeps one insert within
+// the parameter limits of both engines.
+const maxEmails = 300
+
+// emailValues returns the folded, distinct, non-empty email values of r's
+// document, and r.Email when the document has none.
+func emailValues(r *directory.Resource) []string {
+	var values []string
+	emails, _ := r.Doc["emails"].([]any)
+	for _, e := range emails {
+		m, _ := e.(map[string]any)
+		if v, _ := m["value"].(string); v != "" {
+			values = append(values, fold(v))
+		}
+	}
+	if len(values) == 0 && r.Email != "" {
+		values = append(values, fold(r.Email))
+	}
+	values = dedup(values)
+	if len(values) > maxEmails {
+		values = values[:maxEmails]
+	}
+	return values
+}
+
+// rowMarks returns n parenthesised rows of cols placeholders each.
+func rowMarks(n, cols int) string {
+	row := "(" + marks(cols) + ")"
+	b := make([]byte, 0, n*(len(row)+2))
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, row...)
+	}
+	return string(b)
+}
+
+// Delete removes a resource and every membership it takes part in, or
+// returns an error wrapping directory.ErrNotFound.
+func (t *tx) Delete(kind directory.Kind, id string) error {
+	tb, err := tableOf(kind)
+	if err != nil {
+		return err
+	}
+	// A group's own memberships (as the group) go by cascade; a user's
+	// emails too.
+	res, err := t.exec(`DELETE FROM `+tb.name+` WHERE account_id = ? AND id = ?`,
+		t.account, id)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete %s %q: %w", kind, id, directory.ErrNotFound)
+	}
+	_, err = t.exec(`DELETE FROM memberships WHERE account_id = ? AND member_id = ?
+		AND member_type = ?`, t.account, id, string(kind))
+	if err != nil {
+		return fmt.Errorf("remove %s %q from its groups: %w", kind, id, err)
+	}
+	return nil
+}
+
+// Missing returns those of ids that name no resource of kind in the
+// account, in the order given, each once.
+func (t *tx) Missing(kind directory.Kind, ids []string) ([]string, error) {
+	tb, err := tableOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	ids = dedup(ids)
+	found := make(map[string]bool, len(ids))
+	for _, part := range chunks(ids, maxInList) {
+		rows, err := t.tx.QueryContext(t.ctx, t.d.rebind(`SELECT id FROM `+tb.name+
+			` WHERE account_id = ? AND id IN (`+marks(len(part))+`)`),
+			append([]any{t.account}, anys(part)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s ids: %w", kind, t.d.mapErr(err))
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up %s ids: %w", kind, err)
+			}
+			found[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("look up %s ids: %w", kind, t.d.mapErr(err))
+		}
+	}
+	var missing []string
+	for _, id := range ids {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
