@@ -133,14 +133,14 @@ func (d *DB) SetConsolePassword(ctx context.Context, id, hash string) error {
 // RecordSignIn sets a user's last sign-in time. It returns an error wrapping
 // directory.ErrNotFound for an unknown user.
 func (d *DB) RecordSignIn(ctx context.Context, id string, at time.Time) error {
-	return d.exec1(ctx, "record sign-in of console user", id,
+	return d.consoleExec(ctx, "record sign-in of console user", id,
 		`UPDATE console_users SET last_sign_in = ? WHERE id = ?`, d.ts(at), id)
 }
 
 // DeleteConsoleUser removes a user and, by cascade, the user's sessions. It
 // returns an error wrapping directory.ErrNotFound for an unknown user.
 func (d *DB) DeleteConsoleUser(ctx context.Context, id string) error {
-	return d.exec1(ctx, "delete console user", id, `DELETE FROM console_users WHERE id = ?`, id)
+	return d.consoleExec(ctx, "delete console user", id, `DELETE FROM console_users WHERE id = ?`, id)
 }
 
 // CreateSession inserts s. It returns an error wrapping directory.ErrNotFound
@@ -173,7 +173,7 @@ func (d *DB) Session(ctx context.Context, id string) (*directory.Session, error)
 // TouchSession records activity in a session. It returns an error wrapping
 // directory.ErrNotFound for an unknown session.
 func (d *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
-	return d.exec1(ctx, "touch session", "", `UPDATE console_sessions SET last_seen = ?
+	return d.consoleExec(ctx, "touch session", "", `UPDATE console_sessions SET last_seen = ?
 		WHERE id = ?`, d.ts(at), id)
 }
 
@@ -312,9 +312,9 @@ func (d *DB) consoleTx(ctx context.Context, what string, fn func(*sql.Tx) error)
 	return nil
 }
 
-// exec1 runs a statement that must change one row, and returns an error
+// consoleExec runs a statement that must change one row, and returns an error
 // wrapping directory.ErrNotFound when it changed none.
-func (d *DB) exec1(ctx context.Context, verb, id, query string, args ...any) error {
+func (d *DB) consoleExec(ctx context.Context, verb, id, query string, args ...any) error {
 	res, err := d.wdb.ExecContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", verb, id, d.mapErr(err))

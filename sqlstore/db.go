@@ -200,9 +200,11 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 // ts returns the value to bind for t: its UTC instant truncated to
 // microseconds, as text on SQLite and as a time on PostgreSQL.
-func (d *DB) ts(t time.Time) any {
+func (d *DB) ts(t time.Time) any { return timeValueFor(d.dialect, t) }
+
+func timeValueFor(d Dialect, t time.Time) any {
 	t = t.UTC().Truncate(time.Microsecond)
-	if d.dialect == SQLite {
+	if d == SQLite {
 		return t.Format(timeLayout)
 	}
 	return t

@@ -14,8 +14,9 @@ import (
 // is marked failing, and the mark is cleared by the next success.
 //
 // With full jitter the expected wait is half the bound: the first six
-// retries come within about 20 minutes, then one every two hours on
-// average.
+// retries come within about 50 minutes on average, the eighth after about
+// four hours, then one every two hours on average. With every wait at its
+// bound, the 13th retry is the first past the day.
 var DefaultSchedule = []time.Duration{
 	5 * time.Second,
 	30 * time.Second,

@@ -92,6 +92,22 @@ func (c *command) flags(name string) (*flag.FlagSet, error) {
 	return fs, nil
 }
 
+// parse parses flags wherever they stand among the positional arguments,
+// so that "scimd account create acme --data /srv/scimd" works as written.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = fs.Args()[1:]
+	}
+}
+
 func (c *command) logger() *slog.Logger {
 	return c.cfg.logger(c.stderr)
 }
@@ -131,7 +147,7 @@ func (c *command) migrate(args []string) error {
 
 // withService parses flags and runs fn with a service over the configured
 // database; the server may be running at the same time.
-func (c *command) withService(name string, args []string, extra func(*flag.FlagSet), fn func(fs *flag.FlagSet, svc *directory.Service) error) error {
+func (c *command) withService(name string, args []string, extra func(*flag.FlagSet), fn func(args []string, svc *directory.Service) error) error {
 	fs, err := c.flags(name)
 	if err != nil {
 		return err
@@ -139,7 +155,8 @@ func (c *command) withService(name string, args []string, extra func(*flag.FlagS
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	args, err = parse(fs, args)
+	if err != nil {
 		return err
 	}
 	log := c.logger()
@@ -149,17 +166,17 @@ func (c *command) withService(name string, args []string, extra func(*flag.FlagS
 	}
 	defer store.Close()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return fn(fs, directory.NewService(store, directory.WithLogger(quiet)))
+	return fn(args, directory.NewService(store, directory.WithLogger(quiet)))
 }
 
 func (c *command) accountCreate(args []string) error {
-	return c.withService("account create", args, nil, func(fs *flag.FlagSet, svc *directory.Service) error {
-		if fs.NArg() != 1 {
+	return c.withService("account create", args, nil, func(args []string, svc *directory.Service) error {
+		if len(args) != 1 {
 			return fmt.Errorf("give the account's name: scimd account create NAME")
 		}
-		a, err := svc.CreateAccount(c.ctx, fs.Arg(0))
+		a, err := svc.CreateAccount(c.ctx, args[0])
 		if errors.Is(err, directory.ErrConflict) {
-			return fmt.Errorf("an account named %q exists already", fs.Arg(0))
+			return fmt.Errorf("an account named %q exists already", args[0])
 		}
 		if err != nil {
 			return err
@@ -170,7 +187,7 @@ func (c *command) accountCreate(args []string) error {
 }
 
 func (c *command) accountList(args []string) error {
-	return c.withService("account list", args, nil, func(fs *flag.FlagSet, svc *directory.Service) error {
+	return c.withService("account list", args, nil, func(args []string, svc *directory.Service) error {
 		accounts, err := svc.Accounts(c.ctx)
 		if err != nil {
 			return err
@@ -192,7 +209,7 @@ func (c *command) tokenCreate(args []string) error {
 		fs.StringVar(&label, "label", "", "a label to recognise the token by")
 		fs.DurationVar(&expires, "expires", 0, "lifetime, e.g. 8760h; 0 never expires")
 	}
-	return c.withService("token create", args, extra, func(fs *flag.FlagSet, svc *directory.Service) error {
+	return c.withService("token create", args, extra, func(args []string, svc *directory.Service) error {
 		a, err := findAccount(c.ctx, svc, account)
 		if err != nil {
 			return err
@@ -211,7 +228,7 @@ func (c *command) tokenList(args []string) error {
 	extra := func(fs *flag.FlagSet) {
 		fs.StringVar(&account, "account", "", "account name or id (required)")
 	}
-	return c.withService("token list", args, extra, func(fs *flag.FlagSet, svc *directory.Service) error {
+	return c.withService("token list", args, extra, func(args []string, svc *directory.Service) error {
 		a, err := findAccount(c.ctx, svc, account)
 		if err != nil {
 			return err
@@ -236,13 +253,13 @@ func (c *command) tokenList(args []string) error {
 }
 
 func (c *command) tokenRevoke(args []string) error {
-	return c.withService("token revoke", args, nil, func(fs *flag.FlagSet, svc *directory.Service) error {
-		if fs.NArg() != 1 {
+	return c.withService("token revoke", args, nil, func(args []string, svc *directory.Service) error {
+		if len(args) != 1 {
 			return fmt.Errorf("give the token's id: scimd token revoke ID")
 		}
-		t, err := svc.TokenByID(c.ctx, fs.Arg(0))
+		t, err := svc.TokenByID(c.ctx, args[0])
 		if err != nil {
-			return fmt.Errorf("find token %q: %w", fs.Arg(0), err)
+			return fmt.Errorf("find token %q: %w", args[0], err)
 		}
 		if err := svc.RevokeToken(c.ctx, t.AccountID, t.ID); err != nil {
 			return err

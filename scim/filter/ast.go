@@ -34,7 +34,14 @@ const (
 type Expr interface{ isExpr() }
 
 // Compare is "attrPath op value". Value is a string, bool, json.Number or
-// nil (the JSON literal null).
+// nil (the JSON literal null). Parse allows nil and bool only with eq and
+// ne, and json.Number not with co, sw or ew.
+//
+// After Resolve, Value fits the attribute's type: a string for string,
+// reference and binary attributes; for dateTime a string that is an RFC 3339
+// timestamp unless Op is co, sw or ew; a json.Number for integer and
+// decimal; a bool for boolean; nil only with eq and ne. Attr then names a
+// simple attribute or sub-attribute, never a complex one.
 type Compare struct {
 	Attr  AttrPath
 	Op    Op
@@ -58,7 +65,8 @@ type Not struct{ X Expr }
 // ValuePath is "attrPath[valFilter]": it matches when one element of the
 // multi-valued (or complex) attribute Attr matches Filter. Attribute paths
 // inside Filter name sub-attributes of that element: their Name is the
-// sub-attribute and their URN is empty.
+// sub-attribute and their URN and Sub are empty. Attr.Sub is always empty,
+// and value paths do not nest.
 type ValuePath struct {
 	Attr   AttrPath
 	Filter Expr
@@ -83,7 +91,13 @@ type Path struct {
 // Limits bounds what Parse accepts.
 type Limits struct {
 	MaxLength int // longest filter in bytes; 0 means DefaultLimits.MaxLength
-	MaxDepth  int // deepest nesting of and/or/not/[]/(); 0 means DefaultLimits.MaxDepth
+
+	// MaxDepth bounds nesting; 0 means DefaultLimits.MaxDepth. Each pair of
+	// parentheses, each not (...), each [value filter] and each and/or chain
+	// adds one level to what it contains. A run of one operator counts once,
+	// so a long list of "id eq ... or id eq ..." is bounded by MaxLength
+	// alone, while "a and (b or c)" is three levels deep.
+	MaxDepth int
 }
 
 // DefaultLimits are the limits a server applies unless configured otherwise.

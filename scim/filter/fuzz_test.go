@@ -15,7 +15,7 @@ var fuzzSeeds = []string{
 	`userName eq "bjensen"`,
 	`name.familyName co "O'Malley"`,
 	`userName Sw "J" AND not (title pr) Or emails[type eq "work" and value co "@x.com"]`,
-	`meta.lastModified gt "2011-05-13T04:42:34Z" and meta.lastModified le "2011-05-13T04:42:34.5+02:00"`,
+	`meta.lastModified gt "2011-05-13T04:42:34Z" and meta.created le "2011-05-13T04:42:34.5+02:00"`,
 	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915"`,
 	`emails[type eq "work"].value eq "b@example.com"`,
 	`a eq "\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t" or b eq -1.5E+3 or c eq null or d ne false`,

@@ -171,8 +171,8 @@ func TestMatch(t *testing.T) {
 		// Extension attributes live under their schema URN.
 		{"extension", nil, user, enterprise + `:employeeNumber eq "701984"`, true},
 		{"extension-unqualified", nil, user, `department co "tour"`, true},
-		{"extension-complex", nil, user, enterprise + `:manager eq "26118915-6090-4610-87e4-49d8ca9f808d"`,
-			true},
+		{"extension-complex", nil, user,
+			enterprise + `:manager eq "26118915-6090-4610-87e4-49d8ca9f808d"`, true},
 		{"extension-absent", scim.UserResourceType, dev, enterprise + `:department pr`, false},
 		{"own-extension", deviceType, dev, `site eq "fra1"`, true},
 

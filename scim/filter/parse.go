@@ -73,7 +73,7 @@ func (p *parser) start(s, example string) error {
 		return p.fail("empty %s; %s", p.noun, example)
 	}
 	if len(s) > p.lim.MaxLength {
-		return p.fail("%d bytes long, more than the limit of %d", len(s), p.lim.MaxLength)
+		return p.fail("too long: %d bytes, more than the limit of %d", len(s), p.lim.MaxLength)
 	}
 
 	toks, err := lex(s, p.fail)

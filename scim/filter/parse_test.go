@@ -286,9 +286,9 @@ func TestParseLimits(t *testing.T) {
 		want string // "" when Parse must succeed
 	}{
 		{"default-length", long, Limits{},
-			`filter: 4110 bytes long, more than the limit of 4096`},
+			`filter: too long: 4110 bytes, more than the limit of 4096`},
 		{"own-length", `userName eq "abcdef"`, Limits{MaxLength: 10},
-			`20 bytes long, more than the limit of 10`},
+			`too long: 20 bytes, more than the limit of 10`},
 		{"length-at-limit", `a eq "x"`, Limits{MaxLength: 8}, ""},
 		{"default-depth", deep, Limits{}, `nests deeper than the limit of 16 at offset 16`},
 		{"depth-at-limit", `((a pr))`, Limits{MaxDepth: 2}, ""},

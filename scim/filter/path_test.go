@@ -79,7 +79,7 @@ func TestParsePathErrors(t *testing.T) {
 		{"nested", `emails[type[value pr] pr]`, `value filters cannot nest`},
 		{"deep-sub", `name.givenName.x`, `"name.givenName.x" has more than one sub-attribute`},
 		{"too-long", `members[value eq "` + string(make([]byte, 5000)) + `"]`,
-			`path: 5020 bytes long, more than the limit of 4096`},
+			`path: too long: 5020 bytes, more than the limit of 4096`},
 		{"bad-char", `name/familyName`, `unexpected character "/" at offset 4`},
 	}
 	for _, tt := range tests {

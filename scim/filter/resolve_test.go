@@ -129,7 +129,8 @@ func TestResolveErrors(t *testing.T) {
 		{"unknown-in-value-path", user, `emails[kind eq "work"]`,
 			`unknown sub-attribute "kind" of "emails"; it has value, display, type, primary`},
 		{"value-path-on-simple", user, `userName[value eq "b"]`,
-			`"userName" is not a complex attribute; a [value filter] applies to attributes such as "emails"`},
+			`"userName" is not a complex attribute; a [value filter] applies to attributes ` +
+				`such as "emails"`},
 		{"complex-without-value", user, `name eq "Barbara"`,
 			`"name" is complex; compare one of its sub-attributes, such as "name.formatted", ` +
 				`or test it with pr`},

@@ -167,9 +167,12 @@ func (s *state) known(p filter.Path) bool {
 		return true
 	}
 	top := s.rt.Lookup(p.Attr.URN, p.Attr.Name, "")
-	for _, ext := range s.rt.Extensions {
-		if top == nil && p.Attr.URN == "" {
-			top = ext.Schema.Attribute(p.Attr.Name)
+	if top == nil && p.Attr.URN == "" {
+		// ResolvePath finds an unqualified name in an extension too.
+		for _, ext := range s.rt.Extensions {
+			if top = ext.Schema.Attribute(p.Attr.Name); top != nil {
+				break
+			}
 		}
 	}
 	if top == nil {

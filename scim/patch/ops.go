@@ -26,9 +26,14 @@ func (s *state) whole(kind Kind, c map[string]any, a *scim.Attribute, value any)
 		// RFC 7644 §3.5.2.1: values are added; one already there is not
 		// added twice, so that a retried add changes nothing.
 		list, _ := c[a.Name].([]any)
+		have := make(map[string]bool, len(list))
+		for _, e := range list {
+			have[valueKey(a, e)] = true
+		}
 		var added []int
 		for _, e := range v.([]any) {
-			if !contains(a, list, e) {
+			if k := valueKey(a, e); !have[k] {
+				have[k] = true
 				list = append(list, e)
 				added = append(added, len(list)-1)
 			}
@@ -258,6 +263,10 @@ func isPrimary(e any) bool {
 // removeValues removes from multi-valued attribute a, held in c, every value
 // that matches one of the values in value: equal for simple values, equal
 // in every sub-attribute given for complex ones.
+//
+// TODO(limits): this compares every stored value with every pattern, which
+// is quadratic; the request body limit bounds it, and identity providers
+// name a few values at a time.
 func removeValues(c map[string]any, a *scim.Attribute, value any) error {
 	gone, err := shapeList(a, value)
 	if err != nil {
@@ -294,16 +303,6 @@ func covers(a *scim.Attribute, g, e any) bool {
 		}
 	}
 	return true
-}
-
-// contains reports whether list holds a value equal to e.
-func contains(a *scim.Attribute, list []any, e any) bool {
-	for _, x := range list {
-		if equal(a, x, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // without returns list less the values at the ascending indexes hits.

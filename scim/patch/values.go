@@ -219,6 +219,49 @@ func equal(a *scim.Attribute, x, y any) bool {
 	return reflect.DeepEqual(x, y)
 }
 
+// valueKey returns a string that is the same for two values of attribute a
+// exactly when equal reports them equal, for finding duplicates in one pass.
+func valueKey(a *scim.Attribute, v any) string {
+	b, err := json.Marshal(keyForm(a, v))
+	if err != nil {
+		// Only values built in Go, not decoded JSON, fail to marshal.
+		return fmt.Sprintf("\x00%#v", v)
+	}
+	return string(b)
+}
+
+// keyForm returns v without null sub-attributes and with boolean strings as
+// booleans, the differences equal ignores.
+func keyForm(a *scim.Attribute, v any) any {
+	if a != nil && a.Type == scim.Boolean {
+		if b, ok := asBool(v); ok {
+			return b
+		}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if x == nil {
+				continue
+			}
+			var sub *scim.Attribute
+			if a != nil {
+				sub = a.Sub(k)
+			}
+			out[k] = keyForm(sub, x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = keyForm(a, x)
+		}
+		return out
+	}
+	return v
+}
+
 func equalObjects(a *scim.Attribute, x, y map[string]any) bool {
 	if present(x) != present(y) {
 		return false

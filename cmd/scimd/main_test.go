@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// scimd runs one command line against dataDir and returns its stdout.
+func scimd(t *testing.T, dataDir string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args = append(args, "--data", dataDir)
+	code := Run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+func startMain(t *testing.T, dataDir string) *Main {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = dataDir
+	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+func do(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestCommandLineWhileServing drives the documented first steps: the server
+// runs, an operator creates an account and a token from the command line,
+// and an identity provider uses the token at once; revoking it stops it.
+func TestCommandLineWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	m := startMain(t, dir)
+
+	id, stderr, code := scimd(t, dir, "account", "create", "acme")
+	if code != 0 {
+		t.Fatalf("account create: exit %d: %s", code, stderr)
+	}
+	if id = strings.TrimSpace(id); len(id) != 36 {
+		t.Fatalf("account create printed %q, want an id", id)
+	}
+	if _, _, code := scimd(t, dir, "account", "create", "acme"); code == 0 {
+		t.Fatal("second account create with the same name succeeded")
+	}
+
+	out, stderr, code := scimd(t, dir, "token", "create", "--account", "acme", "--label", "okta")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, stderr)
+	}
+	token := strings.TrimSpace(out)
+	if !strings.HasPrefix(token, "scimd_") || strings.Contains(token, "\n") || len(token) < 40 {
+		t.Fatalf("token create printed %q, want the token alone", out)
+	}
+
+	base := m.URL() + "/api/sso/user_provisioning"
+	status, user := do(t, "POST", base+"/Users", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /Users = %d %v", status, user)
+	}
+
+	list, _, code := scimd(t, dir, "token", "list", "--account", "acme")
+	if code != 0 || !strings.Contains(list, "okta") || !strings.Contains(list, token[:12]) {
+		t.Fatalf("token list = %q", list)
+	}
+	if strings.Contains(list, token) {
+		t.Fatal("token list shows the whole secret")
+	}
+	tokenID := strings.Fields(strings.Split(list, "\n")[1])[0]
+
+	if _, stderr, code := scimd(t, dir, "token", "revoke", tokenID); code != 0 {
+		t.Fatalf("token revoke: exit %d: %s", code, stderr)
+	}
+	status, body := do(t, "GET", base+"/Users", token, "")
+	if status != http.StatusUnauthorized || body["status"] != "401" {
+		t.Fatalf("GET after revoke = %d %v, want 401 with a SCIM body", status, body)
+	}
+}
+
+func TestTokenCreateUnknownAccount(t *testing.T) {
+	_, stderr, code := scimd(t, t.TempDir(), "token", "create", "--account", "nobody")
+	if code == 0 || !strings.Contains(stderr, "scimd account create nobody") {
+		t.Fatalf("exit %d, stderr %q: want a failure that says how to create the account", code, stderr)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	cfg := DefaultConfig()
+	fs, env := flag.NewFlagSet("test", flag.ContinueOnError), map[string]string{"SCIMD_ADDR": "0.0.0.0:9000", "SCIMD_MAX_PAGE_SIZE": "50"}
+	if err := cfg.bind(fs, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse([]string{"--max-page-size", "70"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:9000" || cfg.Limits.MaxPageSize != 70 || cfg.DataDir != "./scimd-data" {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if got := redactURL("postgres://u:secret@db/x"); strings.Contains(got, "secret") {
+		t.Fatalf("redactURL left the password: %s", got)
+	}
+}
