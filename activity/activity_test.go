@@ -9,6 +9,7 @@ import (
 	"github.com/scimd/scimd/activity"
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/sqlstore"
+	"github.com/scimd/scimd/sqlstore/sqlstoretest"
 )
 
 func newAccount(t *testing.T, db directory.Store) *directory.Account {
@@ -21,7 +22,7 @@ func newAccount(t *testing.T, db directory.Store) *directory.Account {
 }
 
 func TestRecorderWritesInBatches(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	a := newAccount(t, db)
 	rec := activity.NewRecorder(db, activity.Config{Batch: 7, FlushEvery: time.Hour})
 	for i := range 30 {
@@ -53,7 +54,7 @@ func TestRecorderWritesInBatches(t *testing.T) {
 }
 
 func TestRecorderFlushesOnTime(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	a := newAccount(t, db)
 	rec := activity.NewRecorder(db, activity.Config{FlushEvery: 20 * time.Millisecond})
 	defer rec.Close(context.Background())
@@ -85,7 +86,7 @@ func (g *gatedStore) InsertActivity(ctx context.Context, e []*directory.Activity
 }
 
 func TestRecorderDropsWhenFull(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	a := newAccount(t, db)
 	g := &gatedStore{Store: db, gate: make(chan struct{})}
 	rec := activity.NewRecorder(g, activity.Config{Buffer: 10, Batch: 1})
@@ -117,7 +118,7 @@ func TestRecorderDropsWhenFull(t *testing.T) {
 }
 
 func TestCloseHonoursContext(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	a := newAccount(t, db)
 	g := &gatedStore{Store: db, gate: make(chan struct{})}
 	rec := activity.NewRecorder(g, activity.Config{})
@@ -134,7 +135,7 @@ func TestCloseHonoursContext(t *testing.T) {
 }
 
 func TestPruner(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	a := newAccount(t, db)
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -169,7 +170,7 @@ func TestPruner(t *testing.T) {
 }
 
 func TestPrunerRunStops(t *testing.T) {
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := activity.NewPruner(db, activity.PrunerConfig{Every: time.Millisecond})
 	done := make(chan error)
@@ -184,16 +185,4 @@ func TestPrunerRunStops(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop with its context")
 	}
-}
-
-// openStore opens a fresh, migrated SQLite database for one test.
-func openStore(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{
-		URL: "sqlite:" + t.TempDir() + "/scimd.db", Migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/scimd/scimd/console"
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/sqlstore"
+	"github.com/scimd/scimd/sqlstore/sqlstoretest"
 )
 
 const testPassword = "correct horse battery"
@@ -49,7 +50,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := openStore(t)
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	quiet := slog.New(slog.DiscardHandler)
 	svc := directory.NewService(db, directory.WithClock(c.Now), directory.WithLogger(quiet))
@@ -164,16 +165,4 @@ func want(t *testing.T, resp *http.Response, body string, status int, subs ...st
 				s, body)
 		}
 	}
-}
-
-// openStore opens a fresh, migrated SQLite database for one test.
-func openStore(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{
-		URL: "sqlite:" + t.TempDir() + "/scimd.db", Migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

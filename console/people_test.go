@@ -113,8 +113,13 @@ func TestUsersPaging(t *testing.T) {
 	b.signIn("admin@acme.example")
 	resp, body := b.get("/accounts/" + a.ID + "/users")
 	want(t, resp, body, http.StatusOK, "1–50 of 55", "page=2", "Next page")
+	first := strings.Count(body, "@acme.example</a>")
 	resp, body = b.get("/accounts/" + a.ID + "/users?page=2")
-	want(t, resp, body, http.StatusOK, "51–55 of 55", "user54@", "Previous page")
+	want(t, resp, body, http.StatusOK, "51–55 of 55", "Previous page")
+	if first != 50 || strings.Count(body, "@acme.example</a>") != 5 {
+		t.Errorf("pages hold %d and %d users, want 50 and 5", first,
+			strings.Count(body, "@acme.example</a>"))
+	}
 	if strings.Contains(body, "Next page") {
 		t.Error("the last page links to a next page")
 	}
@@ -147,7 +152,7 @@ func TestGroupMembersPaging(t *testing.T) {
 			t.Fatal("more member pages than expected")
 		}
 		resp, body = b.get(next)
-		want(t, resp, body, http.StatusOK, "<h1>Everyone</h1>", "group.created")
+		want(t, resp, body, http.StatusOK, "<h1>Everyone</h1>", "group.member_added")
 		for _, id := range ids {
 			if strings.Contains(body, "/users/"+id+`"`) {
 				if seen[id] {

@@ -79,6 +79,7 @@ func TestTokenShownOnce(t *testing.T) {
 		directory.ErrUnauthorized) {
 		t.Errorf("the old token works after the overlap: %v", err)
 	}
+	b.signIn("admin@acme.example") // the session went idle meanwhile
 	resp, body = b.get("/accounts/" + a.ID + "/sso")
 	want(t, resp, body, http.StatusOK, "Expired")
 	if secretRE.MatchString(body) {

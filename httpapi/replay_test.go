@@ -135,6 +135,14 @@ func runReplay(t *testing.T, c *client, r *replay) {
 			t.Fatalf("%s: %s %s: status %d, want %d; body: %s", where, st.Method, resp.path,
 				resp.status, st.Status, clip(resp.body))
 		}
+		for name, ptr := range st.Save {
+			got, _ := lookup(resp.doc, ptr)
+			v, ok := got.(string)
+			if !ok || v == "" {
+				t.Fatalf("%s: save %s: no string at %s in %s", where, name, ptr, clip(resp.body))
+			}
+			vars[name] = v
+		}
 		for k, v := range st.Header {
 			if got := resp.header.Get(k); got != expand(v) {
 				t.Errorf("%s: header %s is %q, want %q", where, k, got, expand(v))
@@ -158,14 +166,6 @@ func runReplay(t *testing.T, c *client, r *replay) {
 			if got, ok := lookup(resp.doc, ptr); ok {
 				t.Errorf("%s: %s is %s, want it absent", where, ptr, show(got, true))
 			}
-		}
-		for name, ptr := range st.Save {
-			got, _ := lookup(resp.doc, ptr)
-			v, ok := got.(string)
-			if !ok || v == "" {
-				t.Fatalf("%s: save %s: no string at %s in %s", where, name, ptr, clip(resp.body))
-			}
-			vars[name] = v
 		}
 		if t.Failed() {
 			t.Fatalf("%s failed; response: %s", where, clip(resp.body))

@@ -43,11 +43,9 @@ func eachStore(t *testing.T, fn func(t *testing.T, s *stack)) {
 // defaults, as in httpapi.Config.
 func eachStoreWith(t *testing.T, lim httpapi.Limits, fn func(t *testing.T, s *stack)) {
 	t.Helper()
-	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
-		t.Run(string(d), func(t *testing.T) {
-			fn(t, startStack(t, sqlstoretest.Open(t, d), lim))
-		})
-	}
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		fn(t, startStack(t, open(t), lim))
+	})
 }
 
 // startStack serves the SCIM API over store and creates the first account

@@ -219,6 +219,12 @@ func SchemasOf(rt *ResourceType, doc map[string]any) []string {
 	return urns
 }
 
+// entraGroupMarker is a URN that Microsoft Entra ID lists in the "schemas"
+// of every group it creates (its SCIM tutorial shows it). It is no schema
+// of RFC 7643 and defines no attributes, so refusing it would refuse every
+// group Entra ID provisions.
+const entraGroupMarker = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+
 // checkSchemas checks the "schemas" attribute of a client's document
 // against rt.
 func checkSchemas(rt *ResourceType, doc map[string]any) error {
@@ -247,6 +253,8 @@ func checkSchemas(rt *ResourceType, doc map[string]any) error {
 		switch {
 		case strings.EqualFold(urn, rt.Schema.ID):
 			core = true
+		case rt == GroupResourceType && strings.EqualFold(urn, entraGroupMarker):
+			// Carries no attributes: accepted, and not listed in responses.
 		case rt.Extension(urn) == nil:
 			return BadRequest(ErrInvalidValue,
 				`schema %q in "schemas" is not a schema of %s resources; %s`,

@@ -46,6 +46,11 @@ func (d *DB) EnsureStreams(ctx context.Context) error {
 const streamColumns = `s.endpoint_id, s.account_id, s.position, s.attempts,
 	s.first_failure, s.retry_at, s.lease_owner, s.lease_until`
 
+// streamReturning is streamColumns for a RETURNING clause, where SQLite
+// takes no table qualifier.
+const streamReturning = `endpoint_id, account_id, position, attempts,
+	first_failure, retry_at, lease_owner, lease_until`
+
 func scanStream(row interface{ Scan(...any) error }) (*directory.Stream, error) {
 	var (
 		s     directory.Stream
@@ -106,11 +111,11 @@ func (d *DB) Streams(ctx context.Context, endpointID string) ([]*directory.Strea
 // database lets one UPDATE match the row and the other match nothing.
 func (d *DB) LeaseStream(ctx context.Context, endpointID, accountID, owner string,
 	now, until time.Time) (*directory.Stream, error) {
-	row := d.wdb.QueryRowContext(ctx, d.rebind(`UPDATE webhook_streams AS s
+	row := d.wdb.QueryRowContext(ctx, d.rebind(`UPDATE webhook_streams
 		SET lease_owner = ?, lease_until = ?
-		WHERE s.endpoint_id = ? AND s.account_id = ?
-		AND (s.lease_owner IS NULL OR s.lease_until < ?)
-		RETURNING `+streamColumns),
+		WHERE endpoint_id = ? AND account_id = ?
+		AND (lease_owner IS NULL OR lease_until < ?)
+		RETURNING `+streamReturning),
 		owner, d.ts(until), endpointID, accountID, d.ts(now))
 	s, err := scanStream(row)
 	if err == nil {

@@ -159,7 +159,8 @@ func (c *command) withService(name string, args []string, extra func(*flag.FlagS
 	if err != nil {
 		return err
 	}
-	log := c.logger()
+	// Commands print their result on stdout; only problems go to the log.
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := openStore(c.ctx, c.cfg, log, true)
 	if err != nil {
 		return err

@@ -147,7 +147,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) 
 		DataDir:      cfg.DataDir,
 		MaxOpenConns: cfg.MaxOpenConns,
 		Migrate:      migrate,
-		Logger:       log.With("component", "store"),
+		Logger:       log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -35,9 +35,10 @@ type Result struct {
 // the variants that Okta, Entra ID, OneLogin and JumpCloud send; operations
 // on a group's members come out as MemberOps instead of changing Doc.
 //
-// Apply is all or nothing: on error it returns a *scim.Error whose detail
-// starts with the index of the failing operation, and doc is untouched. The
-// result is not validated; the caller runs scim.Normalize on Result.Doc.
+// Apply is all or nothing and never modifies doc: on error it returns a
+// *scim.Error whose detail starts with the index of the failing operation
+// and says why it failed. Result.Doc is not validated beyond the shape of
+// values: the caller runs scim.NormalizeAttributes on it.
 func Apply(rt *scim.ResourceType, doc map[string]any, ops []Operation) (*Result, error) {
 	s := &state{rt: rt, doc: copyMap(doc)}
 	for i, op := range ops {
@@ -130,14 +131,17 @@ func (s *state) applyObject(kind Kind, urn string, value any) error {
 			s.ignored = append(s.ignored, raw)
 			continue
 		}
-		if p, err = s.resolve(raw); err != nil {
-			return err
+		if err == nil {
+			p, err = filter.ResolvePath(p, s.rt)
+		}
+		if err != nil {
+			return pathError(raw, err)
 		}
 		if top, sub, err := s.attributes(p); err == nil && readOnly(top, sub) {
 			continue
 		}
 		if err := s.applyPath(kind, p, v, false); err != nil {
-			return prefixed(k, err)
+			return err
 		}
 	}
 	return nil
@@ -150,12 +154,18 @@ func (s *state) resolve(raw string) (filter.Path, error) {
 		p, err = filter.ResolvePath(p, s.rt)
 	}
 	if err != nil {
-		if _, ok := scim.AsError(err); ok {
-			return p, err
-		}
-		return p, scim.BadRequest(scim.ErrInvalidPath, "invalid path %q: %v", raw, err)
+		return p, pathError(raw, err)
 	}
 	return p, nil
+}
+
+// pathError returns err from parsing or resolving the path raw as a SCIM
+// error; package filter already returns 400 invalidPath ones.
+func pathError(raw string, err error) error {
+	if _, ok := scim.AsError(err); ok {
+		return err
+	}
+	return scim.BadRequest(scim.ErrInvalidPath, "invalid path %q: %v", raw, err)
 }
 
 // known reports whether the parsed path p names an attribute of the

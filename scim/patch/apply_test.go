@@ -83,6 +83,15 @@ var dialectCases = []applyCase{
 		`[{"op":"Replace","path":"addresses[type eq \"work\"].streetAddress","value":"1 Main"}]`,
 		`{"userName":"bj","addresses":[{"type":"work","streetAddress":"1 Main"}]}`,
 		"addresses", ""},
+	{"entra-add-primary-string", users,
+		`{"userName":"bj","roles":[{"value":"User","primary":true}]}`,
+		`[{"op":"Add","path":"roles","value":[{"value":"Admin","primary":"True"}]}]`,
+		`{"userName":"bj","roles":[{"value":"User","primary":false},
+		  {"value":"Admin","primary":"True"}]}`, "roles", ""},
+	{"entra-add-existing-with-string-bool", users,
+		`{"userName":"bj","roles":[{"value":"Admin","primary":true}]}`,
+		`[{"op":"Add","path":"roles","value":[{"value":"Admin","primary":"True"}]}]`,
+		`{"userName":"bj","roles":[{"value":"Admin","primary":true}]}`, "", ""},
 	{"entra-single-value-array-simple", users, `{"userName":"bj"}`,
 		`[{"op":"Replace","path":"title","value":[{"value":"Boss"}]}]`,
 		`{"userName":"bj","title":"Boss"}`, "title", ""},
@@ -182,6 +191,16 @@ var rfcCases = []applyCase{
 	{"replace-complex-merges", users, `{"userName":"bj","name":{"givenName":"B","familyName":"J"}}`,
 		`[{"op":"replace","path":"name","value":{"givenName":"Barbara"}}]`,
 		`{"userName":"bj","name":{"givenName":"Barbara","familyName":"J"}}`, "name", ""},
+	{"replace-sub-of-every-value", users,
+		`{"userName":"bj","emails":[{"value":"a@x"},{"value":"b@x","type":"home"}]}`,
+		`[{"op":"replace","path":"emails.type","value":"work"}]`,
+		`{"userName":"bj","emails":[{"value":"a@x","type":"work"},{"value":"b@x","type":"work"}]}`,
+		"emails", ""},
+	{"replace-filter-boolean-string-stored", users,
+		`{"userName":"bj","emails":[{"value":"a@x","primary":"True"},{"value":"b@x"}]}`,
+		`[{"op":"replace","path":"emails[primary eq true].type","value":"work"}]`,
+		`{"userName":"bj","emails":[{"value":"a@x","primary":"True","type":"work"},
+		  {"value":"b@x"}]}`, "emails", ""},
 	{"replace-null-unassigns", users, `{"userName":"bj","title":"T","nickName":"N"}`,
 		`[{"op":"replace","value":{"title":null}}]`,
 		`{"userName":"bj","nickName":"N"}`, "title", ""},
@@ -220,6 +239,11 @@ func TestApply(t *testing.T) {
 			}
 			if after := canonical(t, doc); after != before {
 				t.Errorf("input document changed:\n was %s\n now %s", before, after)
+			}
+
+			// The caller validates the result; every case must pass.
+			if _, _, err := scim.NormalizeAttributes(tc.rt, res.Doc); err != nil {
+				t.Errorf("NormalizeAttributes rejects the result: %v", err)
 			}
 		})
 	}
@@ -267,7 +291,7 @@ func TestApplyErrors(t *testing.T) {
 		{"pathless-not-object", users, ``, `[{"op":"replace","value":"x"}]`,
 			scim.ErrInvalidValue, `value must be an object`},
 		{"pathless-wrong-shape-named", users, ``, `[{"op":"add","value":{"name":"Babs"}}]`,
-			scim.ErrInvalidValue, `name: name is complex`},
+			scim.ErrInvalidValue, `Operations[0] (add): name is complex`},
 		{"add-without-value", users, ``, `[{"op":"add","path":"title"}]`,
 			scim.ErrInvalidValue, `add needs a "value"`},
 		{"member-without-value", groups, ``,
@@ -290,11 +314,12 @@ func TestApplyErrors(t *testing.T) {
 		{"bad-path-syntax", users, ``, `[{"op":"replace","path":"emails[type eq","value":"x"}]`,
 			scim.ErrInvalidPath, ``},
 		{"second-op-named", users, ``,
-			`[{"op":"replace","path":"title","value":"T"},{"op":"replace","path":"id","value":"x"}]`,
+			`[{"op":"replace","path":"title","value":"T"},
+			  {"op":"replace","path":"id","value":"x"}]`,
 			scim.ErrMutability, `Operations[1] (replace id)`},
 		{"pathless-op-named", users, ``,
 			`[{"op":"add","value":{"title":{"a":"b"}}}]`,
-			scim.ErrInvalidValue, `Operations[0] (add): title: title takes`},
+			scim.ErrInvalidValue, `Operations[0] (add): title takes`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,8 +372,8 @@ func TestApplyIgnoredKeys(t *testing.T) {
 	if got != want {
 		t.Errorf("ignored: got %q, want %q", got, want)
 	}
-	if got, want := canonical(t, res.Doc),
-		canonical(t, decode(t, `{"userName":"bj","title":"T","$ENT":{"department":"D"}}`)); got != want {
+	want = canonical(t, decode(t, `{"userName":"bj","title":"T","$ENT":{"department":"D"}}`))
+	if got := canonical(t, res.Doc); got != want {
 		t.Errorf("doc: got %s, want %s", got, want)
 	}
 }

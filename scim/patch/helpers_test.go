@@ -2,7 +2,6 @@ package patch
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -109,23 +108,4 @@ func checkError(t *testing.T, err error, status int, typ scim.ErrorType, fragmen
 			t.Errorf("detail %q does not contain %q", e.Detail, expand(f))
 		}
 	}
-}
-
-func ExampleApply() {
-	ops := []Operation{
-		{Op: Replace, Value: map[string]any{"active": false}},
-		{Op: Add, Path: `emails[type eq "work"].value`, Value: "bjensen@example.com"},
-	}
-	res, err := Apply(scim.UserResourceType,
-		map[string]any{"userName": "bjensen", "active": true}, ops)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	b, _ := json.Marshal(res.Doc)
-	fmt.Println(string(b))
-	fmt.Println(res.Changed)
-	// Output:
-	// {"active":false,"emails":[{"type":"work","value":"bjensen@example.com"}],"userName":"bjensen"}
-	// [active emails]
 }
