@@ -90,7 +90,8 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 		n, err := p.store.PruneActivity(ctx, before, p.cfg.Batch)
 		total += n
 		if err != nil {
-			return total, fmt.Errorf("prune activity before %s: %w", before.Format(time.RFC3339), err)
+			return total, fmt.Errorf("prune activity before %s: %w",
+				before.Format(time.RFC3339), err)
 		}
 		if n < p.cfg.Batch {
 			break

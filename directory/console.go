@@ -121,7 +121,8 @@ type ConsoleStore interface {
 	// AddSignInFailure counts a failed sign-in under key (an email or a
 	// client address) and returns the number of failures counted so far. A
 	// count whose last failure is older than window starts again at one.
-	AddSignInFailure(ctx context.Context, key string, at time.Time, window time.Duration) (int, error)
+	AddSignInFailure(ctx context.Context, key string, at time.Time,
+		window time.Duration) (int, error)
 	// SignInFailures returns the failure count under key and the time of the
 	// last failure; 0 and the zero time when none is counted.
 	SignInFailures(ctx context.Context, key string) (int, time.Time, error)
@@ -141,8 +142,10 @@ type ConsoleStore interface {
 	PruneActivity(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// ResourceEvents returns up to limit of the events about one resource,
-	// newest first.
-	ResourceEvents(ctx context.Context, accountID string, kind Kind, id string, limit int) ([]*Event, error)
+	// newest first, without their Data: pages show what changed, not the
+	// documents.
+	ResourceEvents(ctx context.Context, accountID string, kind Kind, id string,
+		limit int) ([]*Event, error)
 }
 
 // clients maps User-Agent substrings (lower case) to identity provider

@@ -45,6 +45,14 @@ func (s *Service) Patch(ctx context.Context, actor Actor, kind Kind, id string, 
 // remove by a filter other than on member ids is matched against the members'
 // ids and types, which is all the membership table holds.
 func (s *Service) memberOps(tx Tx, groupID string, in []patch.MemberOp) ([]memberOp, error) {
+	total := 0
+	for _, op := range in {
+		total += len(op.Members)
+	}
+	if total > maxMembersPerRequest {
+		return nil, scim.BadRequest(scim.ErrInvalidValue,
+			"%d member references in one request; at most %d are accepted", total, maxMembersPerRequest)
+	}
 	ops := make([]memberOp, 0, len(in))
 	for _, op := range in {
 		members := make([]Member, len(op.Members))

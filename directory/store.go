@@ -18,6 +18,8 @@ type Store interface {
 	TokenStore
 	ResourceStore
 	EventStore
+	WebhookStore
+	ConsoleStore
 	Close() error
 }
 

@@ -293,3 +293,46 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
+
+// newUser returns a minimal User document.
+func newUser(userName string) map[string]any {
+	return map[string]any{
+		"schemas":  []string{scim.UserSchema},
+		"userName": userName,
+		"name":     map[string]any{"givenName": "Given", "familyName": "Family"},
+		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
+		"active":   true,
+	}
+}
+
+// newGroup returns a Group document with the given member ids.
+func newGroup(displayName string, memberIDs ...string) map[string]any {
+	members := make([]any, len(memberIDs))
+	for i, id := range memberIDs {
+		members[i] = map[string]any{"value": id}
+	}
+	return map[string]any{
+		"schemas":     []string{scim.GroupSchema},
+		"displayName": displayName,
+		"members":     members,
+	}
+}
+
+// patchOp returns a PatchOp message with the given operations.
+func patchOp(ops ...map[string]any) map[string]any {
+	list := make([]any, len(ops))
+	for i, op := range ops {
+		list[i] = op
+	}
+	return map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": list}
+}
+
+// snapshot returns everything an account stores as the SCIM API shows it,
+// versions and timestamps included, so that comparing two snapshots tells
+// whether a request changed anything at all.
+func snapshot(t *testing.T, c *client) string {
+	t.Helper()
+	users := c.get("/Users?count=1000").want(t, http.StatusOK)
+	groups := c.get("/Groups?count=1000").want(t, http.StatusOK)
+	return string(users.body) + string(groups.body)
+}

@@ -16,12 +16,12 @@ type projection struct {
 	excluded   []string
 }
 
-func projectionFromQuery(r *http.Request) (projection, error) {
+func projectionFromQuery(r *http.Request) projection {
 	q := r.URL.Query()
 	return projection{
 		attributes: scim.ParseAttrList(q.Get("attributes")),
 		excluded:   scim.ParseAttrList(q.Get("excludedAttributes")),
-	}, nil
+	}
 }
 
 // wants reports whether the response needs an attribute, so that a group's
@@ -68,10 +68,7 @@ func (a *API) list(kind directory.Kind) handler {
 			sortOrder:  q.Get("sortOrder"),
 			startIndex: page.StartIndex,
 			count:      page.Count,
-			proj: projection{
-				attributes: scim.ParseAttrList(q.Get("attributes")),
-				excluded:   scim.ParseAttrList(q.Get("excludedAttributes")),
-			},
+			proj:       projectionFromQuery(r),
 		}
 		return a.respondList(w, r, c, []directory.Kind{kind}, req)
 	}

@@ -11,10 +11,7 @@ import (
 
 func (a *API) get(kind directory.Kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		proj, err := projectionFromQuery(r)
-		if err != nil {
-			return err
-		}
+		proj := projectionFromQuery(r)
 		v, err := a.svc.Get(r.Context(), c.actor.AccountID, kind, r.PathValue("id"),
 			proj.wants(kind, "members"))
 		if err != nil {
@@ -31,17 +28,33 @@ func (a *API) get(kind directory.Kind) handler {
 	}
 }
 
+// write is what every write request carries: the projection of the response,
+// the If-Match precondition and the body.
+type write struct {
+	proj    projection
+	ifMatch directory.Version
+	body    map[string]any
+}
+
+func (a *API) readWrite(r *http.Request) (write, error) {
+	var req write
+	var err error
+	req.proj = projectionFromQuery(r)
+	if req.ifMatch, err = ifMatch(r); err != nil {
+		return req, err
+	}
+	req.body, err = scim.Decode(r.Body, a.limits.MaxBodyBytes)
+	return req, err
+}
+
 func (a *API) create(kind directory.Kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		proj, err := projectionFromQuery(r)
+		req, err := a.readWrite(r)
 		if err != nil {
 			return err
 		}
-		doc, err := scim.Decode(r.Body, a.limits.MaxBodyBytes)
-		if err != nil {
-			return err
-		}
-		v, err := a.svc.Create(r.Context(), c.actor, kind, doc)
+		proj := req.proj
+		v, err := a.svc.Create(r.Context(), c.actor, kind, req.body)
 		if err != nil {
 			return err
 		}
@@ -53,23 +66,15 @@ func (a *API) create(kind directory.Kind) handler {
 
 func (a *API) replace(kind directory.Kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		proj, err := projectionFromQuery(r)
+		req, err := a.readWrite(r)
 		if err != nil {
 			return err
 		}
-		ifMatch, err := ifMatch(r)
+		v, err := a.svc.Replace(r.Context(), c.actor, kind, r.PathValue("id"), req.body, req.ifMatch)
 		if err != nil {
 			return err
 		}
-		doc, err := scim.Decode(r.Body, a.limits.MaxBodyBytes)
-		if err != nil {
-			return err
-		}
-		v, err := a.svc.Replace(r.Context(), c.actor, kind, r.PathValue("id"), doc, ifMatch)
-		if err != nil {
-			return err
-		}
-		a.writeResource(w, c, http.StatusOK, v, proj)
+		a.writeResource(w, c, http.StatusOK, v, req.proj)
 		return nil
 	}
 }
@@ -79,23 +84,16 @@ func (a *API) replace(kind directory.Kind) handler {
 // member list, unless the client asked for attributes.
 func (a *API) patch(kind directory.Kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		proj, err := projectionFromQuery(r)
+		wr, err := a.readWrite(r)
 		if err != nil {
 			return err
 		}
-		ifMatch, err := ifMatch(r)
+		proj := wr.proj
+		req, err := patch.Decoder{MaxOperations: a.limits.MaxPatchOperations}.Decode(wr.body)
 		if err != nil {
 			return err
 		}
-		body, err := scim.Decode(r.Body, a.limits.MaxBodyBytes)
-		if err != nil {
-			return err
-		}
-		req, err := patch.Decoder{MaxOperations: a.limits.MaxPatchOperations}.Decode(body)
-		if err != nil {
-			return err
-		}
-		v, err := a.svc.Patch(r.Context(), c.actor, kind, r.PathValue("id"), req, ifMatch)
+		v, err := a.svc.Patch(r.Context(), c.actor, kind, r.PathValue("id"), req, wr.ifMatch)
 		if err != nil {
 			return err
 		}

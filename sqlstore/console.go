@@ -140,7 +140,8 @@ func (d *DB) RecordSignIn(ctx context.Context, id string, at time.Time) error {
 // DeleteConsoleUser removes a user and, by cascade, the user's sessions. It
 // returns an error wrapping directory.ErrNotFound for an unknown user.
 func (d *DB) DeleteConsoleUser(ctx context.Context, id string) error {
-	return d.consoleExec(ctx, "delete console user", id, `DELETE FROM console_users WHERE id = ?`, id)
+	return d.consoleExec(ctx, "delete console user", id,
+		`DELETE FROM console_users WHERE id = ?`, id)
 }
 
 // CreateSession inserts s. It returns an error wrapping directory.ErrNotFound

@@ -129,10 +129,16 @@ func (s *state) selected(kind Kind, c map[string]any, a *scim.Attribute, p filte
 		// on a user without a work email and expects one to be made; build
 		// it from the filter's eq clauses. Without a sub-attribute, replace
 		// has no target (RFC 7644 §3.5.2.3) while add adds.
-		elem, ok := fromFilter(p.Filter)
-		if !ok || (sub == nil && kind == Replace) {
+		if sub == nil && kind == Replace {
 			return scim.BadRequest(scim.ErrNoTarget,
-				"no value of %s matches the filter, so there is nothing to replace", a.Name)
+				"no value of %s matches the filter, so there is nothing to replace; "+
+					"use add to add a value", a.Name)
+		}
+		elem, ok := fromFilter(p.Filter)
+		if !ok {
+			return scim.BadRequest(scim.ErrNoTarget,
+				"no value of %s matches the filter, and a new one cannot be built from "+
+					"it: only eq comparisons joined by and say what it would hold", a.Name)
 		}
 		if sub != nil {
 			set(elem, sub.Name, v)
@@ -185,15 +191,17 @@ func (s *state) match(a *scim.Attribute, p filter.Path, list []any) []int {
 // "True" or "False" (Entra ID) are read as booleans.
 func (s *state) wrap(urn string, a *scim.Attribute, e any) map[string]any {
 	if obj, ok := e.(map[string]any); ok {
+		copied := false
 		for k, v := range obj {
-			if sub := a.Sub(k); sub != nil && sub.Type == scim.Boolean {
-				if b, ok := asBool(v); ok {
-					if _, isBool := v.(bool); !isBool {
-						obj = copyMap(obj)
-						obj[k] = b
-					}
-				}
+			sub := a.Sub(k)
+			b, ok := asBool(v)
+			if _, isBool := v.(bool); sub == nil || sub.Type != scim.Boolean || !ok || isBool {
+				continue
 			}
+			if !copied {
+				obj, copied = copyMap(obj), true
+			}
+			obj[k] = b
 		}
 		e = obj
 	}
