@@ -43,10 +43,12 @@ const (
 // maxFormBytes bounds a form body; the largest form holds two passwords.
 const maxFormBytes = 16 << 10
 
-// Config configures the console. Service and Store are required.
+// Config configures the console. Service is required.
 type Config struct {
 	Service *directory.Service
-	Store   directory.ConsoleStore
+	// Store keeps console users, sessions and activity; nil uses the
+	// Service's store.
+	Store directory.ConsoleStore
 	// PublicURL is the scheme and host under which identity providers reach
 	// scimd, as in "https://scim.example.com". When empty, it is derived
 	// from each request's Host.
@@ -73,10 +75,14 @@ type server struct {
 }
 
 // New returns the console's handler, to be mounted at "/" beside the SCIM
-// routes. It returns an error when a required field of cfg is missing.
+// routes; it answers every path it does not know with a 404 page. It returns
+// an error when cfg has no Service. The handler is safe for concurrent use.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Service == nil || cfg.Store == nil {
-		return nil, errors.New("console: Service and Store are required")
+	if cfg.Service == nil {
+		return nil, errors.New("console: a Service is required")
+	}
+	if cfg.Store == nil {
+		cfg.Store = cfg.Service.Store()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.ClientAddr == nil {

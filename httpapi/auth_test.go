@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/httpapi"
+	"github.com/scimd/scimd/scim"
 )
 
 // A request without a usable token gets 401 with a WWW-Authenticate
@@ -50,8 +51,8 @@ func TestUnauthorized(t *testing.T) {
 					{"GET", "/Users", nil},
 					{"GET", "/Groups/any-id", nil},
 					{"POST", "/Users", newUser("mallory@example.com")},
-					{"POST", "/.search", map[string]any{"schemas": []string{
-						"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}}},
+					{"POST", "/.search", map[string]any{
+						"schemas": []string{scim.SearchRequestSchema}}},
 					{"DELETE", "/Users/any-id", nil},
 					{"POST", "/Bulk", nil},
 				} {
@@ -84,20 +85,26 @@ func TestRoutes(t *testing.T) {
 				method, path string
 				status       int
 				detail       string
+				allow        string
 			}{
-				{"GET", "/Accounts", 404, "no SCIM endpoint"},
-				{"GET", "/Users/a/b", 404, "no SCIM endpoint"},
-				{"GET", "/users", 404, "no SCIM endpoint"},
-				{"DELETE", "/Users", 405, "DELETE is not allowed"},
-				{"PUT", "/Groups", 405, "PUT is not allowed"},
-				{"POST", "/ServiceProviderConfig", 405, "POST is not allowed"},
-				{"DELETE", "/Schemas/" + "urn:ietf:params:scim:schemas:core:2.0:User", 405, "DELETE is not allowed"},
-				{"GET", "/.search", 405, "GET is not allowed"},
-				{"POST", "/Bulk", 501, "bulk"},
-				{"GET", "/Me", 501, "/Me"},
-				{"PUT", "/Me", 501, "/Me"},
+				{"GET", "/Accounts", 404, "no SCIM endpoint", ""},
+				{"GET", "/Users/a/b", 404, "no SCIM endpoint", ""},
+				{"GET", "/users", 404, "no SCIM endpoint", ""},
+				{"DELETE", "/Users", 405, "DELETE is not allowed", "GET, POST"},
+				{"PUT", "/Groups", 405, "PUT is not allowed", "GET, POST"},
+				{"POST", "/Users/some-id", 405, "POST is not allowed", "GET, PUT, PATCH, DELETE"},
+				{"POST", "/ServiceProviderConfig", 405, "POST is not allowed", "GET"},
+				{"DELETE", "/Schemas/" + scim.UserSchema, 405, "DELETE is not allowed", "GET"},
+				{"GET", "/.search", 405, "GET is not allowed", "POST"},
+				{"POST", "/Bulk", 501, "bulk", ""},
+				{"GET", "/Me", 501, "/Me", ""},
+				{"PUT", "/Me", 501, "/Me", ""},
 			} {
-				c.do(tc.method, tc.path, nil).wantError(t, tc.status, "", tc.detail)
+				res := c.do(tc.method, tc.path, nil)
+				res.wantError(t, tc.status, "", tc.detail)
+				if got := res.header.Get("Allow"); got != tc.allow {
+					t.Errorf("%s %s: Allow = %q, want %q", tc.method, tc.path, got, tc.allow)
+				}
 			}
 		}
 	})

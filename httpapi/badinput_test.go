@@ -10,143 +10,244 @@ import (
 	"github.com/scimd/scimd/scim"
 )
 
+// badCase is a request scimd must refuse, and the SCIM error it must give.
+type badCase struct {
+	name, method, path string
+	body               any
+	status             int
+	scimType, detail   string // detail: a fragment the detail must contain
+}
+
+// scimType values, short for the tables.
+const (
+	invSyntax = "invalidSyntax"
+	invValue  = "invalidValue"
+	invPath   = "invalidPath"
+	invFilter = "invalidFilter"
+)
+
 // Bad input gets a SCIM error with the right status and scimType and a
 // detail that says what to fix, and changes nothing: every case compares a
 // snapshot of the account from before and after the request.
 func TestBadInput(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *stack) {
 		c := s.client
-		alice := c.post("/Users", newUser("alice@example.com")).want(t, http.StatusCreated).str("/id")
-		bob := c.post("/Users", newUser("bob@example.com")).want(t, http.StatusCreated).str("/id")
-		group := c.post("/Groups", newGroup("Staff", alice)).want(t, http.StatusCreated).str("/id")
-		missing := "2f0b9c1e-0000-4000-8000-00000000dead"
+		ids := badIDs{
+			alice:   c.post("/Users", newUser("alice@example.com")).want(t, 201).str("/id"),
+			bob:     c.post("/Users", newUser("bob@example.com")).want(t, 201).str("/id"),
+			missing: "2f0b9c1e-0000-4000-8000-00000000dead",
+		}
+		ids.group = c.post("/Groups", newGroup("Staff", ids.alice)).want(t, 201).str("/id")
 
-		user := func(kv ...any) map[string]any {
-			u := newUser("carol@example.com")
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i+1] == nil {
-					delete(u, kv[i].(string))
-				} else {
-					u[kv[i].(string)] = kv[i+1]
-				}
-			}
-			return u
-		}
-		op := func(o, path string, value any) map[string]any {
-			m := map[string]any{"op": o, "path": path}
-			if value != nil {
-				m["value"] = value
-			}
-			return m
-		}
-		members := func(ids ...string) []any {
-			out := make([]any, len(ids))
-			for i, id := range ids {
-				out[i] = map[string]any{"value": id}
-			}
-			return out
-		}
-		big := `{"schemas":["` + scim.UserSchema + `"],"userName":"x","title":"` +
-			strings.Repeat("a", int(httpapi.DefaultLimits.MaxBodyBytes)) + `"}`
-
-		for _, tc := range []struct {
-			name, method, path string
-			body               any
-			status             int
-			scimType, detail   string
+		for _, group := range []struct {
+			name  string
+			cases []badCase
 		}{
-			// Bodies that are not a JSON object.
-			{"malformed-json", "POST", "/Users", `{"userName": "x",`, 400, "invalidSyntax", "not valid JSON"},
-			{"trailing-data", "POST", "/Users", `{"userName": "x"} {}`, 400, "invalidSyntax", "after the JSON object"},
-			{"array-body", "POST", "/Users", `[]`, 400, "invalidSyntax", "JSON object"},
-			{"empty-body", "POST", "/Users", ` `, 400, "invalidSyntax", "empty"},
-			{"malformed-put", "PUT", "/Users/" + alice, `{"userName":`, 400, "invalidSyntax", "not valid JSON"},
-			{"malformed-patch", "PATCH", "/Users/" + alice, `{"Operations": [`, 400, "invalidSyntax", "not valid JSON"},
-
-			// Documents of the wrong shape.
-			{"active-not-boolean", "POST", "/Users", user("active", "maybe"), 400, "invalidValue", "active"},
-			{"userName-number", "POST", "/Users", user("userName", 42), 400, "invalidValue", "userName"},
-			{"name-string", "POST", "/Users", user("name", "Carol"), 400, "invalidValue", "name"},
-			{"emails-number", "POST", "/Users", user("emails", 7), 400, "invalidValue", "emails"},
-			{"two-primary-emails", "POST", "/Users", user("emails", []any{
-				map[string]any{"value": "a@example.com", "primary": true},
-				map[string]any{"value": "b@example.com", "primary": true},
-			}), 400, "invalidValue", "primary"},
-			{"missing-userName", "POST", "/Users", user("userName", nil), 400, "invalidValue", `"userName" is required`},
-			{"empty-userName", "POST", "/Users", user("userName", ""), 400, "invalidValue", `"userName"`},
-			{"missing-userName-put", "PUT", "/Users/" + alice, user("userName", nil), 400, "invalidValue", `"userName" is required`},
-			{"missing-displayName", "POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchema}}, 400, "invalidValue", "displayName"},
-			{"missing-schemas", "POST", "/Users", user("schemas", nil), 400, "invalidValue", "schemas"},
-			{"unknown-schema-urn", "POST", "/Users", user("schemas", []string{scim.UserSchema,
-				"urn:example:params:scim:schemas:extension:acme:2.0:User"}), 400, "invalidValue",
-				"urn:example:params:scim:schemas:extension:acme:2.0:User"},
-			{"unknown-schema-key", "POST", "/Users", user("urn:example:params:scim:schemas:extension:acme:2.0:User",
-				map[string]any{"badge": "7"}), 400, "invalidValue", "urn:example:params:scim:schemas:extension:acme:2.0:User"},
-			{"group-schema-on-users", "POST", "/Users", user("schemas", []string{scim.GroupSchema}), 400, "invalidValue", scim.UserSchema},
-			{"member-not-object", "POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchema},
-				"displayName": "G", "members": []any{"just-an-id"}}, 400, "invalidValue", "members[0]"},
-
-			// Limits.
-			{"body-over-limit", "POST", "/Users", big, 413, "", fmt.Sprint(httpapi.DefaultLimits.MaxBodyBytes)},
-			{"put-over-limit", "PUT", "/Users/" + alice, big, 413, "", fmt.Sprint(httpapi.DefaultLimits.MaxBodyBytes)},
-			{"patch-over-limit", "PATCH", "/Users/" + alice, big, 413, "", fmt.Sprint(httpapi.DefaultLimits.MaxBodyBytes)},
-
-			// Duplicate userName, whatever its case (RFC 7643 §4.1: caseExact false).
-			{"duplicate-userName", "POST", "/Users", user("userName", "ALICE@Example.com"), 409, "uniqueness", "ALICE@Example.com"},
-			{"duplicate-userName-put", "PUT", "/Users/" + bob, user("userName", "Alice@example.com"), 409, "uniqueness", "Alice@example.com"},
-			{"duplicate-userName-patch", "PATCH", "/Users/" + bob, patchOp(op("replace", "userName", "alice@EXAMPLE.com")),
-				409, "uniqueness", "alice@EXAMPLE.com"},
-
-			// PATCH messages that cannot apply; the whole request is refused.
-			{"patch-unknown-path", "PATCH", "/Users/" + alice, patchOp(op("replace", "nickname2", "x")), 400, "invalidPath", "nickname2"},
-			{"patch-unknown-sub", "PATCH", "/Users/" + alice, patchOp(op("replace", "name.nickName", "x")), 400, "invalidPath", "nickName"},
-			{"patch-broken-filter", "PATCH", "/Users/" + alice, patchOp(op("replace", `emails[type eq "work".value`, "x")), 400, "invalidPath", "emails"},
-			{"patch-second-op-fails", "PATCH", "/Users/" + alice, patchOp(
-				op("replace", "displayName", "Changed"), op("replace", "nosuchattr", "x")), 400, "invalidPath", "Operations[1]"},
-			{"patch-read-only", "PATCH", "/Users/" + alice, patchOp(op("replace", "id", "x")), 400, "mutability", "id"},
-			{"patch-unknown-op", "PATCH", "/Users/" + alice, patchOp(op("move", "title", "x")), 400, "invalidSyntax", "move"},
-			{"patch-no-operations", "PATCH", "/Users/" + alice, map[string]any{"schemas": []string{scim.PatchOpSchema}}, 400, "invalidSyntax", "Operations"},
-			{"patch-no-schema", "PATCH", "/Users/" + alice, map[string]any{"Operations": []any{op("replace", "title", "x")}}, 400, "invalidSyntax", scim.PatchOpSchema},
-			{"patch-remove-no-path", "PATCH", "/Users/" + alice, patchOp(op("remove", "", nil)), 400, "noTarget", "path"},
-
-			// Members that do not exist: nothing is stored, not even the valid ones.
-			{"add-unknown-member", "PATCH", "/Groups/" + group, patchOp(op("add", "members", members(bob, missing))), 400, "invalidValue", missing},
-			{"replace-unknown-member", "PUT", "/Groups/" + group, newGroup("Staff", bob, missing), 400, "invalidValue", missing},
-			{"create-with-unknown-member", "POST", "/Groups", newGroup("Half Valid", alice, missing), 400, "invalidValue", missing},
-			{"rename-then-unknown-member", "PATCH", "/Groups/" + group, patchOp(op("replace", "displayName", "Renamed"),
-				op("add", "members", members(missing))), 400, "invalidValue", missing},
-			{"group-member-of-itself", "PATCH", "/Groups/" + group, patchOp(op("add", "members", members(group))), 400, "invalidValue", group},
-
-			// Filters and list parameters.
-			{"filter-incomplete", "GET", query("/Users", "filter", "userName eq"), nil, 400, "invalidFilter", "offset"},
-			{"filter-unknown-operator", "GET", query("/Users", "filter", `userName zz "x"`), nil, 400, "invalidFilter", "zz"},
-			{"filter-unbalanced", "GET", query("/Users", "filter", `(userName eq "x"`), nil, 400, "invalidFilter", "offset"},
-			{"filter-unknown-attribute", "GET", query("/Users", "filter", `shoeSize eq "x"`), nil, 400, "invalidFilter", "shoeSize"},
-			{"filter-dangling-and", "GET", query("/Groups", "filter", `displayName eq "x" and`), nil, 400, "invalidFilter", "offset"},
-			{"filter-unterminated-string", "GET", query("/Users", "filter", `userName eq "x`), nil, 400, "invalidFilter", "offset"},
-			{"filter-bad-search", "POST", "/Users/.search", map[string]any{"schemas": []string{scim.SearchRequestSchema},
-				"filter": "userName eq"}, 400, "invalidFilter", "offset"},
-			{"filter-too-long", "GET", query("/Users", "filter", `userName eq "`+strings.Repeat("x",
-				httpapi.DefaultLimits.MaxFilterLength)+`"`), nil, 400, "invalidFilter", fmt.Sprint(httpapi.DefaultLimits.MaxFilterLength)},
-			{"filter-too-deep", "GET", query("/Users", "filter", strings.Repeat("(", httpapi.DefaultLimits.MaxFilterDepth+1)+
-				`userName eq "x"`+strings.Repeat(")", httpapi.DefaultLimits.MaxFilterDepth+1)), nil, 400, "invalidFilter",
-				fmt.Sprint(httpapi.DefaultLimits.MaxFilterDepth)},
-			{"startIndex-not-number", "GET", "/Users?startIndex=first", nil, 400, "invalidValue", "startIndex"},
-			{"count-not-number", "GET", "/Users?count=many", nil, 400, "invalidValue", "count"},
-			{"sortBy-unknown", "GET", "/Users?sortBy=shoeSize", nil, 400, "invalidValue", "shoeSize"},
-			{"sortOrder-unknown", "GET", "/Users?sortBy=userName&sortOrder=sideways", nil, 400, "invalidValue", "sideways"},
-			{"search-without-schema", "POST", "/Users/.search", map[string]any{"filter": `userName eq "x"`}, 400, "invalidValue", scim.SearchRequestSchema},
+			{"body", badBodies(ids)},
+			{"document", badDocuments(ids)},
+			{"limits", badSizes(ids)},
+			{"uniqueness", badDuplicates(ids)},
+			{"patch", badPatches(ids)},
+			{"members", badMembers(ids)},
+			{"list", badLists()},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				before := snapshot(t, c)
-				c.do(tc.method, tc.path, tc.body).wantError(t, tc.status, tc.scimType, tc.detail)
-				if after := snapshot(t, c); after != before {
-					t.Errorf("a refused %s %s changed stored data:\nbefore %s\nafter  %s",
-						tc.method, tc.path, before, after)
+			t.Run(group.name, func(t *testing.T) {
+				for _, tc := range group.cases {
+					t.Run(tc.name, func(t *testing.T) {
+						before := snapshot(t, c)
+						c.do(tc.method, tc.path, tc.body).
+							wantError(t, tc.status, tc.scimType, tc.detail)
+						if after := snapshot(t, c); after != before {
+							t.Errorf("a refused %s %s changed stored data:\nbefore %s\nafter  %s",
+								tc.method, tc.path, before, after)
+						}
+					})
 				}
 			})
 		}
 	})
+}
+
+// badIDs are the resources the bad requests aim at, and an id that names
+// nothing.
+type badIDs struct{ alice, bob, group, missing string }
+
+// Bodies that are not one JSON object.
+func badBodies(id badIDs) []badCase {
+	a := "/Users/" + id.alice
+	return []badCase{
+		{"malformed", "POST", "/Users", `{"userName": "x",`, 400, invSyntax, "not valid JSON"},
+		{"trailing-data", "POST", "/Users", `{"userName": "x"} {}`, 400, invSyntax, "after the JSON"},
+		{"array", "POST", "/Users", `[]`, 400, invSyntax, "JSON object"},
+		{"empty", "POST", "/Users", ` `, 400, invSyntax, "empty"},
+		{"malformed-put", "PUT", a, `{"userName":`, 400, invSyntax, "not valid JSON"},
+		{"malformed-patch", "PATCH", a, `{"Operations": [`, 400, invSyntax, "not valid JSON"},
+	}
+}
+
+// Documents of the wrong shape.
+func badDocuments(id badIDs) []badCase {
+	acme := "urn:example:params:scim:schemas:extension:acme:2.0:User"
+	twoPrimaries := []any{
+		map[string]any{"value": "a@example.com", "primary": true},
+		map[string]any{"value": "b@example.com", "primary": true},
+	}
+	noName := map[string]any{"schemas": []string{scim.GroupSchema}}
+	idMember := map[string]any{"schemas": []string{scim.GroupSchema}, "displayName": "G",
+		"members": []any{"just-an-id"}}
+	return []badCase{
+		{"active-word", "POST", "/Users", user("active", "maybe"), 400, invValue, "active"},
+		{"userName-number", "POST", "/Users", user("userName", 42), 400, invValue, "userName"},
+		{"name-string", "POST", "/Users", user("name", "Carol"), 400, invValue, "name"},
+		{"emails-number", "POST", "/Users", user("emails", 7), 400, invValue, "emails"},
+		{"two-primaries", "POST", "/Users", user("emails", twoPrimaries), 400, invValue, "primary"},
+		{"no-userName", "POST", "/Users", user("userName", nil), 400, invValue,
+			`"userName" is required`},
+		{"empty-userName", "POST", "/Users", user("userName", ""), 400, invValue, `"userName"`},
+		{"no-userName-put", "PUT", "/Users/" + id.alice, user("userName", nil), 400, invValue,
+			`"userName" is required`},
+		{"no-displayName", "POST", "/Groups", noName, 400, invValue, "displayName"},
+		{"no-schemas", "POST", "/Users", user("schemas", nil), 400, invValue, "schemas"},
+		{"unknown-urn", "POST", "/Users", user("schemas", []string{scim.UserSchema, acme}),
+			400, invValue, acme},
+		{"unknown-urn-key", "POST", "/Users", user(acme, map[string]any{"badge": "7"}),
+			400, invValue, acme},
+		{"group-schema", "POST", "/Users", user("schemas", []string{scim.GroupSchema}),
+			400, invValue, scim.UserSchema},
+		{"member-not-object", "POST", "/Groups", idMember, 400, invValue, "members[0]"},
+	}
+}
+
+// Bodies over the limit, whichever method sends them.
+func badSizes(id badIDs) []badCase {
+	limit := httpapi.DefaultLimits.MaxBodyBytes
+	big := `{"schemas":["` + scim.UserSchema + `"],"userName":"x","title":"` +
+		strings.Repeat("a", int(limit)) + `"}`
+	n := fmt.Sprint(limit)
+	return []badCase{
+		{"post", "POST", "/Users", big, 413, "", n},
+		{"put", "PUT", "/Users/" + id.alice, big, 413, "", n},
+		{"patch", "PATCH", "/Users/" + id.alice, big, 413, "", n},
+		{"search", "POST", "/Users/.search", big, 413, "", n},
+	}
+}
+
+// A userName taken in another case (RFC 7643 §4.1: caseExact false).
+func badDuplicates(id badIDs) []badCase {
+	b := "/Users/" + id.bob
+	rename := patchOp(op("replace", "userName", "alice@EXAMPLE.com"))
+	return []badCase{
+		{"post", "POST", "/Users", user("userName", "ALICE@Example.com"), 409, "uniqueness",
+			"ALICE@Example.com"},
+		{"put", "PUT", b, user("userName", "Alice@example.com"), 409, "uniqueness",
+			"Alice@example.com"},
+		{"patch", "PATCH", b, rename, 409, "uniqueness", "alice@EXAMPLE.com"},
+	}
+}
+
+// PATCH messages that cannot apply. The request is refused as a whole: an
+// operation before the failing one is not applied either.
+func badPatches(id badIDs) []badCase {
+	a := "/Users/" + id.alice
+	replace := func(path string) any { return patchOp(op("replace", path, "x")) }
+	secondFails := patchOp(op("replace", "displayName", "Changed"),
+		op("replace", "nosuchattr", "x"))
+	noOps := map[string]any{"schemas": []string{scim.PatchOpSchema}}
+	noSchema := map[string]any{"Operations": []any{op("replace", "title", "x")}}
+	return []badCase{
+		{"unknown-path", "PATCH", a, replace("nickname2"), 400, invPath, "nickname2"},
+		{"unknown-sub", "PATCH", a, replace("name.nickName"), 400, invPath, "nickName"},
+		{"broken-filter", "PATCH", a, replace(`emails[type eq "work".value`), 400, invPath,
+			"emails"},
+		{"second-op-fails", "PATCH", a, secondFails, 400, invPath, "Operations[1]"},
+		{"read-only", "PATCH", a, replace("id"), 400, "mutability", "id"},
+		{"unknown-op", "PATCH", a, patchOp(op("move", "title", "x")), 400, invSyntax, "move"},
+		{"no-operations", "PATCH", a, noOps, 400, invSyntax, "Operations"},
+		{"no-schema", "PATCH", a, noSchema, 400, invSyntax, scim.PatchOpSchema},
+		{"remove-no-path", "PATCH", a, patchOp(op("remove", "", nil)), 400, "noTarget", "path"},
+	}
+}
+
+// Members that do not exist: nothing is stored, not even the valid ones.
+func badMembers(id badIDs) []badCase {
+	g := "/Groups/" + id.group
+	add := func(ids ...string) map[string]any { return op("add", "members", members(ids...)) }
+	rename := op("replace", "displayName", "Renamed")
+	return []badCase{
+		{"add", "PATCH", g, patchOp(add(id.bob, id.missing)), 400, invValue, id.missing},
+		{"put", "PUT", g, newGroup("Staff", id.bob, id.missing), 400, invValue, id.missing},
+		{"create-half-valid", "POST", "/Groups", newGroup("Half", id.alice, id.missing),
+			400, invValue, id.missing},
+		{"rename-then-add", "PATCH", g, patchOp(rename, add(id.missing)), 400, invValue,
+			id.missing},
+		{"itself", "PATCH", g, patchOp(add(id.group)), 400, invValue, id.group},
+	}
+}
+
+// Filters and list parameters.
+func badLists() []badCase {
+	f := func(filter string) string { return query("/Users", "filter", filter) }
+	lim := httpapi.DefaultLimits
+	long := `userName eq "` + strings.Repeat("x", lim.MaxFilterLength) + `"`
+	deep := strings.Repeat("(", lim.MaxFilterDepth+1) + `userName eq "x"` +
+		strings.Repeat(")", lim.MaxFilterDepth+1)
+	search := map[string]any{"schemas": []string{scim.SearchRequestSchema},
+		"filter": "userName eq"}
+	noSchema := map[string]any{"filter": `userName eq "x"`}
+	return []badCase{
+		{"incomplete", "GET", f("userName eq"), nil, 400, invFilter, "offset"},
+		{"unknown-operator", "GET", f(`userName zz "x"`), nil, 400, invFilter, "zz"},
+		{"unbalanced", "GET", f(`(userName eq "x"`), nil, 400, invFilter, "offset"},
+		{"unknown-attribute", "GET", f(`shoeSize eq "x"`), nil, 400, invFilter, "shoeSize"},
+		{"unterminated", "GET", f(`userName eq "x`), nil, 400, invFilter, "offset"},
+		{"dangling-and", "GET", query("/Groups", "filter", `displayName eq "x" and`), nil,
+			400, invFilter, "offset"},
+		{"in-search", "POST", "/Users/.search", search, 400, invFilter, "offset"},
+		{"too-long", "GET", f(long), nil, 400, invFilter, fmt.Sprint(lim.MaxFilterLength)},
+		{"too-deep", "GET", f(deep), nil, 400, invFilter, fmt.Sprint(lim.MaxFilterDepth)},
+		{"startIndex-word", "GET", "/Users?startIndex=first", nil, 400, invValue, "startIndex"},
+		{"count-word", "GET", "/Users?count=many", nil, 400, invValue, "count"},
+		{"sortBy-unknown", "GET", "/Users?sortBy=shoeSize", nil, 400, invValue, "shoeSize"},
+		{"sortOrder-unknown", "GET", "/Users?sortBy=userName&sortOrder=sideways", nil,
+			400, invValue, "sideways"},
+		{"search-no-schema", "POST", "/Users/.search", noSchema, 400, invValue,
+			scim.SearchRequestSchema},
+	}
+}
+
+// user returns a new user document for carol with attributes set, or
+// removed where the value is nil.
+func user(kv ...any) map[string]any {
+	u := newUser("carol@example.com")
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(u, kv[i].(string))
+		} else {
+			u[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return u
+}
+
+// op returns one PATCH operation; an empty path or nil value is left out.
+func op(o, path string, value any) map[string]any {
+	m := map[string]any{"op": o}
+	if path != "" {
+		m["path"] = path
+	}
+	if value != nil {
+		m["value"] = value
+	}
+	return m
+}
+
+// members returns a members value naming ids.
+func members(ids ...string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = map[string]any{"value": id}
+	}
+	return out
 }
 
 // A body of a type SCIM does not speak is refused before it is read.

@@ -106,11 +106,11 @@ func (c *client) do(method, path string, body any, header ...string) *response {
 	return r
 }
 
-func (c *client) get(path string) *response          { c.t.Helper(); return c.do("GET", path, nil) }
-func (c *client) post(path string, b any) *response  { c.t.Helper(); return c.do("POST", path, b) }
-func (c *client) put(path string, b any) *response   { c.t.Helper(); return c.do("PUT", path, b) }
-func (c *client) patch(path string, b any) *response { c.t.Helper(); return c.do("PATCH", path, b) }
-func (c *client) del(path string) *response          { c.t.Helper(); return c.do("DELETE", path, nil) }
+func (c *client) get(p string) *response          { c.t.Helper(); return c.do("GET", p, nil) }
+func (c *client) post(p string, b any) *response  { c.t.Helper(); return c.do("POST", p, b) }
+func (c *client) put(p string, b any) *response   { c.t.Helper(); return c.do("PUT", p, b) }
+func (c *client) patch(p string, b any) *response { c.t.Helper(); return c.do("PATCH", p, b) }
+func (c *client) del(p string) *response          { c.t.Helper(); return c.do("DELETE", p, nil) }
 
 // query appends query parameters, given as name, value pairs, to path.
 func query(path string, kv ...string) string {

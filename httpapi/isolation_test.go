@@ -49,9 +49,10 @@ func TestAccountIsolation(t *testing.T) {
 		})
 
 		t.Run("write", func(t *testing.T) {
-			deactivate := patchOp(map[string]any{"op": "replace", "value": map[string]any{"active": false}})
-			rename := patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Mine"})
-			b.put("/Users/"+uid, newUser("ada@example.com")).wantError(t, http.StatusNotFound, "", uid)
+			deactivate := patchOp(op("replace", "", map[string]any{"active": false}))
+			rename := patchOp(op("replace", "displayName", "Mine"))
+			b.put("/Users/"+uid, newUser("ada@example.com")).
+				wantError(t, http.StatusNotFound, "", uid)
 			b.patch("/Users/"+uid, deactivate).wantError(t, http.StatusNotFound, "", uid)
 			b.del("/Users/"+uid).wantError(t, http.StatusNotFound, "", uid)
 			b.put("/Groups/"+gid, newGroup("Mine")).wantError(t, http.StatusNotFound, "", gid)
@@ -60,10 +61,9 @@ func TestAccountIsolation(t *testing.T) {
 		})
 
 		t.Run("member-from-other-account", func(t *testing.T) {
-			own := b.post("/Groups", newGroup("Globex Staff")).want(t, http.StatusCreated).str("/id")
+			own := b.post("/Groups", newGroup("Globex Staff")).want(t, 201).str("/id")
 
-			add := patchOp(map[string]any{"op": "add", "path": "members",
-				"value": []any{map[string]any{"value": uid}}})
+			add := patchOp(op("add", "members", members(uid)))
 			b.patch("/Groups/"+own, add).wantError(t, http.StatusBadRequest, "invalidValue", uid)
 			if r := b.get("/Groups/"+own).want(t, http.StatusOK); r.doc["members"] != nil {
 				t.Errorf("group got members %v from a refused PATCH", r.doc["members"])

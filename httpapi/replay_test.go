@@ -38,7 +38,7 @@ type step struct {
 	Body    json.RawMessage   `json:"body"`
 
 	Status   int               `json:"status"`
-	Expect   map[string]any    `json:"expect"`   // JSON pointer: value ("*" lists compare unordered)
+	Expect   map[string]any    `json:"expect"`   // JSON pointer: value; "*" lists unordered
 	Contains map[string]string `json:"contains"` // JSON pointer: substring of the string there
 	Absent   []string          `json:"absent"`   // JSON pointers that must find nothing
 	Header   map[string]string `json:"header"`   // response header: value

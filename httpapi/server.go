@@ -250,31 +250,33 @@ func (a *API) baseURL(r *http.Request, base string) string {
 }
 
 func (a *API) fallback(w http.ResponseWriter, r *http.Request, c *call) error {
-	if known(strings.TrimPrefix(r.URL.Path, c.prefix)) {
+	if allow := allowed(strings.TrimPrefix(r.URL.Path, c.prefix)); allow != "" {
+		w.Header().Set("Allow", allow)
 		return scim.Errorf(http.StatusMethodNotAllowed, scim.ErrNone,
-			"%s is not allowed on %s", r.Method, r.URL.Path)
+			"%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)
 	}
 	return scim.NotFound("no SCIM endpoint at %s", r.URL.Path)
 }
 
-// known reports whether a path below the base names an endpoint, whatever
-// the method.
-func known(rest string) bool {
+// allowed returns the methods a path below the base answers, or "" when it
+// names no endpoint.
+func allowed(rest string) string {
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	switch len(parts) {
-	case 1:
-		switch parts[0] {
-		case "Users", "Groups", ".search", "ServiceProviderConfig", "ResourceTypes",
-			"Schemas", "Bulk", "Me":
-			return true
-		}
-	case 2:
-		switch parts[0] {
-		case "Users", "Groups", "ResourceTypes", "Schemas":
-			return true
-		}
+	switch {
+	case len(parts) == 1 && (parts[0] == "Users" || parts[0] == "Groups"):
+		return "GET, POST"
+	case len(parts) == 1 && (parts[0] == "ServiceProviderConfig" ||
+		parts[0] == "ResourceTypes" || parts[0] == "Schemas"):
+		return "GET"
+	case len(parts) == 1 && parts[0] == ".search",
+		len(parts) == 2 && parts[1] == ".search" && (parts[0] == "Users" || parts[0] == "Groups"):
+		return "POST"
+	case len(parts) == 2 && (parts[0] == "Users" || parts[0] == "Groups"):
+		return "GET, PUT, PATCH, DELETE"
+	case len(parts) == 2 && (parts[0] == "ResourceTypes" || parts[0] == "Schemas"):
+		return "GET"
 	}
-	return false
+	return ""
 }
 
 func notSupported(detail string) handler {

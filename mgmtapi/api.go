@@ -136,6 +136,19 @@ func (a *API) routes() []route {
 	}
 }
 
+// Routes lists the API's routes as "METHOD /api/v1/path" patterns, for
+// documentation and tests.
+func Routes() []string {
+	var out []string
+	for _, rt := range (&API{}).routes() {
+		out = append(out, rt.method+" "+Prefix+rt.path)
+	}
+	return out
+}
+
+// Handler returns the handler and the mux pattern that r reaches.
+func (a *API) Handler(r *http.Request) (http.Handler, string) { return a.mux.Handler(r) }
+
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 

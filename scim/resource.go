@@ -91,7 +91,8 @@ func decodeObject(body []byte) (map[string]any, error) {
 //
 // The document must have a "schemas" attribute (a single string is taken as
 // a list of one) that contains rt's core schema URN and no URN that is not
-// rt's core schema or one of its extensions; otherwise Normalize returns a
+// rt's core schema or one of its extensions (the attribute-less marker
+// Microsoft Entra ID adds to groups excepted); otherwise Normalize returns a
 // 400 invalidValue error that names the URN expected. Every attribute value
 // problem is reported the same way, so a client sees one scimType for "the
 // document says something scimd cannot accept".

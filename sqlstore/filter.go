@@ -42,7 +42,7 @@ type scope struct {
 // invalidFilter.
 func compileFilter(d Dialect, kind directory.Kind, accountID string,
 	e filter.Expr) (string, []any, error) {
-	return compileFilterFor(d, kind, resourceType(kind), accountID, e)
+	return compileFilterFor(d, kind, directory.ResourceType(kind), accountID, e)
 }
 
 func compileFilterFor(d Dialect, kind directory.Kind, rt *scim.ResourceType,
@@ -442,6 +442,6 @@ func (c *compiler) compareJSON(r jsonRef, def *scim.Attribute, name string, op f
 	case scim.Complex:
 		return "", invalid("%s is complex: compare one of its sub-attributes", name)
 	}
-	s := scalar{expr: c.jsonText(r), typ: def.Type, exact: def.CaseExact}
+	s := scalar{expr: c.jsonText(r), typ: scim.String, exact: def.CaseExact}
 	return c.compareScalar(s, name, op, v)
 }

@@ -233,11 +233,13 @@ func (c *compiler) valuePath(vp *filter.ValuePath) (string, error) {
 // into a subquery on the membership table; e names value, display and type
 // of one membership.
 func (c *compiler) membership(top *scim.Attribute, e filter.Expr) (string, error) {
-	head := "r.id IN (SELECT m.member_id FROM memberships m WHERE m.account_id = " +
-		c.bind(c.account) + " AND m.member_type = 'User' AND "
+	var head string
 	if c.kind == directory.KindGroup {
 		head = "r.id IN (SELECT m.group_id FROM memberships m WHERE m.account_id = " +
 			c.bind(c.account) + " AND "
+	} else {
+		head = "r.id IN (SELECT m.member_id FROM memberships m WHERE m.account_id = " +
+			c.bind(c.account) + " AND m.member_type = 'User' AND "
 	}
 	cond, err := c.memberCond(top, e)
 	if err != nil {

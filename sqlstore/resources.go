@@ -37,14 +37,6 @@ func tableOf(kind directory.Kind) (table, error) {
 	return table{}, fmt.Errorf("unknown resource kind %q", kind)
 }
 
-// resourceType returns the SCIM resource type of kind.
-func resourceType(kind directory.Kind) *scim.ResourceType {
-	if kind == directory.KindGroup {
-		return scim.GroupResourceType
-	}
-	return scim.UserResourceType
-}
-
 func scanResource(row interface{ Scan(...any) error }, accountID string,
 	kind directory.Kind) (*directory.Resource, error) {
 	r := &directory.Resource{AccountID: accountID, Kind: kind}
@@ -120,23 +112,18 @@ func (d *DB) resource(ctx context.Context, q querier, accountID string, kind dir
 // invalidValue).
 func (d *DB) List(ctx context.Context, accountID string, kind directory.Kind,
 	q directory.Query) (*directory.Page, error) {
-	t, err := tableOf(kind)
+	return d.list(ctx, accountID, kind, directory.ResourceType(kind), q)
+}
+
+// list is List with the resource type whose schema the filter and sortBy
+// are read against.
+func (d *DB) list(ctx context.Context, accountID string, kind directory.Kind,
+	rt *scim.ResourceType, q directory.Query) (*directory.Page, error) {
+	lq, err := d.listQuery(accountID, kind, rt, q)
 	if err != nil {
 		return nil, err
 	}
-	where, args, err := compileFilter(d.dialect, kind, accountID, q.Filter)
-	if err != nil {
-		return nil, err
-	}
-	order, err := compileSort(d.dialect, kind, q.SortBy, q.Descending)
-	if err != nil {
-		return nil, err
-	}
-	from := ` FROM ` + t.name + ` r WHERE r.account_id = ?`
-	if where != "" {
-		from += ` AND ` + where
-	}
-	args = append([]any{accountID}, args...)
+	from, args := lq.from, lq.args
 
 	tx, err := d.readTx(ctx)
 	if err != nil {
@@ -157,8 +144,7 @@ func (d *DB) List(ctx context.Context, accountID string, kind directory.Kind,
 		return page, nil
 	}
 
-	rows, err := tx.QueryContext(ctx, d.rebind(`SELECT `+t.columns+from+` ORDER BY `+order+
-		` LIMIT ? OFFSET ?`), append(args, q.Count, offset)...)
+	rows, err := tx.QueryContext(ctx, d.rebind(lq.page()), append(args, q.Count, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, d.mapErr(err))
 	}
@@ -174,6 +160,42 @@ func (d *DB) List(ctx context.Context, accountID string, kind directory.Kind,
 		return nil, fmt.Errorf("list %s: %w", kind, d.mapErr(err))
 	}
 	return page, nil
+}
+
+// listQuery is the SQL of one List call.
+type listQuery struct {
+	table table
+	from  string // FROM and WHERE
+	args  []any  // of from
+	order string
+}
+
+// page is the query of one page; LIMIT and OFFSET follow args.
+func (lq listQuery) page() string {
+	return `SELECT ` + lq.table.columns + lq.from + ` ORDER BY ` + lq.order + ` LIMIT ? OFFSET ?`
+}
+
+func (d *DB) listQuery(accountID string, kind directory.Kind, rt *scim.ResourceType,
+	q directory.Query) (listQuery, error) {
+	t, err := tableOf(kind)
+	if err != nil {
+		return listQuery{}, err
+	}
+	where, args, err := compileFilterFor(d.dialect, kind, rt, accountID, q.Filter)
+	if err != nil {
+		return listQuery{}, err
+	}
+	order, err := compileSortFor(d.dialect, kind, rt, q.SortBy, q.Descending,
+		selective(kind, q.Filter))
+	if err != nil {
+		return listQuery{}, err
+	}
+	from := ` FROM ` + t.name + ` r WHERE r.account_id = ?`
+	if where != "" {
+		from += ` AND ` + where
+	}
+	return listQuery{table: t, from: from, args: append([]any{accountID}, args...),
+		order: order}, nil
 }
 
 // readTx begins a read-only transaction that sees one snapshot throughout.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/scim"
@@ -10,7 +11,7 @@ import (
 
 // tiebreak ends every ORDER BY, so that resources with equal sort values
 // keep one order from page to page.
-const tiebreak = "r.created, r.id"
+var tiebreak = []string{"r.created", "r.id"}
 
 // compileSort returns the ORDER BY list for sortBy (RFC 7644 §3.4.2.3):
 // case-insensitive strings compare folded, a multi-valued attribute sorts
@@ -19,26 +20,64 @@ const tiebreak = "r.created, r.id"
 // creation. An attribute that cannot be sorted on yields a *scim.Error, 400
 // invalidValue.
 func compileSort(d Dialect, kind directory.Kind, by *filter.AttrPath, desc bool) (string, error) {
-	return compileSortFor(d, kind, resourceType(kind), by, desc)
+	return compileSortFor(d, kind, directory.ResourceType(kind), by, desc, false)
 }
 
+// compileSortFor is compileSort for a resource type. With unindexed set,
+// SQLite is kept from reading an index in sort order: a filter that
+// selects a few rows by an index of its own must not lose that index to
+// an ordered scan of the whole account, which SQLite prefers when it has no
+// statistics.
 func compileSortFor(d Dialect, kind directory.Kind, rt *scim.ResourceType,
-	by *filter.AttrPath, desc bool) (string, error) {
-	if by == nil {
-		return tiebreak, nil
-	}
-	c := &compiler{d: d, kind: kind, rt: rt}
-	expr, err := c.sortExpr(*by)
-	if err != nil {
-		if e, ok := errors.AsType[*scim.Error](err); ok {
-			return "", scim.BadRequest(scim.ErrInvalidValue, "sortBy: %s", e.Detail)
+	by *filter.AttrPath, desc, unindexed bool) (string, error) {
+	var terms []string
+	if by != nil {
+		c := &compiler{d: d, kind: kind, rt: rt}
+		expr, err := c.sortExpr(*by)
+		if err != nil {
+			if e, ok := errors.AsType[*scim.Error](err); ok {
+				return "", scim.BadRequest(scim.ErrInvalidValue, "sortBy: %s", e.Detail)
+			}
+			return "", err
 		}
-		return "", err
+		dir := ""
+		if desc {
+			dir = " DESC"
+		}
+		terms = append(terms, "("+expr+") IS NULL"+dir, expr+dir)
 	}
-	if desc {
-		return "(" + expr + ") IS NULL DESC, " + expr + " DESC, " + tiebreak, nil
+	terms = append(terms, tiebreak...)
+	if unindexed && d == SQLite {
+		// SQLite's unary + leaves a value as it is and hides the column
+		// from the planner's choice of index.
+		for i, t := range terms {
+			terms[i] = "+" + t
+		}
 	}
-	return "(" + expr + ") IS NULL, " + expr + ", " + tiebreak, nil
+	return strings.Join(terms, ", "), nil
+}
+
+// selective reports whether e, resolved, is (or is AND-ed with) an equality
+// on an attribute with a lookup index of its own: the lookups identity
+// providers send, which select at most a few rows.
+func selective(kind directory.Kind, e filter.Expr) bool {
+	switch e := e.(type) {
+	case *filter.And:
+		return selective(kind, e.Left) || selective(kind, e.Right)
+	case *filter.Compare:
+		if e.Op != filter.Eq || e.Value == nil || e.Attr.URN != "" {
+			return false
+		}
+		switch e.Attr.Name + "." + e.Attr.Sub {
+		case "id.", "externalId.":
+			return true
+		case "userName.", "emails.value", "emails.":
+			return kind == directory.KindUser
+		case "displayName.":
+			return kind == directory.KindGroup
+		}
+	}
+	return false
 }
 
 func (c *compiler) sortExpr(p filter.AttrPath) (string, error) {

@@ -177,6 +177,11 @@ func (t *tx) Update(r *directory.Resource, expect int64) error {
 	}
 
 	if r.Kind == directory.KindUser {
+		// A missing user or a stale version is reported as such before
+		// a userName conflict.
+		if err := t.checkVersion(r, expect); err != nil {
+			return err
+		}
 		if err := t.userNameFree(r); err != nil {
 			return err
 		}
@@ -228,6 +233,16 @@ func (t *tx) userNameFree(r *directory.Resource) error {
 
 // whyNotUpdated tells a missing resource from one at another version.
 func (t *tx) whyNotUpdated(r *directory.Resource, expect int64) error {
+	if err := t.checkVersion(r, expect); err != nil {
+		return err
+	}
+	return fmt.Errorf("update %s %q: no row changed", r.Kind, r.ID)
+}
+
+// checkVersion returns an error wrapping directory.ErrNotFound when r is not
+// stored, and directory.ErrVersionMismatch when its stored version is not
+// expect.
+func (t *tx) checkVersion(r *directory.Resource, expect int64) error {
 	var version int64
 	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`SELECT version FROM `+
 		mustTable(r.Kind).name+` WHERE account_id = ? AND id = ?`), t.account, r.ID).
@@ -235,8 +250,11 @@ func (t *tx) whyNotUpdated(r *directory.Resource, expect int64) error {
 	if err != nil {
 		return fmt.Errorf("update %s %q: %w", r.Kind, r.ID, t.d.notFound(err))
 	}
-	return fmt.Errorf("update %s %q: stored version is %d, not %d: %w",
-		r.Kind, r.ID, version, expect, directory.ErrVersionMismatch)
+	if version != expect {
+		return fmt.Errorf("update %s %q: stored version is %d, not %d: %w",
+			r.Kind, r.ID, version, expect, directory.ErrVersionMismatch)
+	}
+	return nil
 }
 
 func mustTable(kind directory.Kind) table {

@@ -20,6 +20,7 @@ const usage = `scimd: a SCIM 2.0 provisioning service
 Usage:
   scimd serve [flags]                       run the server (SQLite in ./scimd-data by default)
   scimd migrate [flags]                     apply database migrations and exit
+  scimd copy --from DIR --to postgres://... move a SQLite installation to PostgreSQL
   scimd account create NAME                 create an account; prints its id
   scimd account list                        list accounts
   scimd token create --account NAME [--label L] [--expires DURATION]
@@ -73,6 +74,7 @@ func (c *command) commands() map[string]func([]string) error {
 	return map[string]func([]string) error{
 		"serve":          c.serve,
 		"migrate":        c.migrate,
+		"copy":           c.copyData,
 		"account create": c.accountCreate,
 		"account list":   c.accountList,
 		"token create":   c.tokenCreate,

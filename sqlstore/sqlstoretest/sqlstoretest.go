@@ -105,6 +105,16 @@ func RequirePostgres(tb testing.TB) {
 	tb.Skip(msg)
 }
 
+// SchemaURL returns the URL of a new, empty schema of the test PostgreSQL
+// server: no migration has run in it. It is dropped when the test ends. Like
+// Open it skips the test when PostgreSQL is unreachable, or fails it under
+// CI=true. Tests that start scimd processes or run migrations themselves
+// use it.
+func SchemaURL(tb testing.TB) string {
+	tb.Helper()
+	return schemaURL(tb)
+}
+
 // schemaURL creates a schema for one test and returns the server URL with
 // that schema as its search path. The schema is dropped when the test ends.
 func schemaURL(tb testing.TB) string {

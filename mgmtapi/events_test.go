@@ -1,0 +1,130 @@
+package mgmtapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/scimdclient"
+	"github.com/scimd/scimd/sqlstore"
+	"github.com/scimd/scimd/sqlstore/sqlstoretest"
+)
+
+// TestFeedWithConcurrentWriters follows the change feed while several
+// writers create users at once: the follower sees every event exactly
+// once, in position order, on both engines.
+func TestFeedWithConcurrentWriters(t *testing.T) {
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		e := newEnv(t, open(t))
+		acc := e.account("acme")
+		const writers, each = 4, 15
+
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		seen := map[string]int{}
+		var last int64
+		done := errors.New("done")
+		var wg sync.WaitGroup
+		var followErr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			followErr = e.client.Follow(ctx, acc, 0, func(ev scimdclient.Event) error {
+				if ev.Position <= last {
+					return fmt.Errorf("position %d after %d", ev.Position, last)
+				}
+				last = ev.Position
+				seen[ev.ResourceID]++
+				if len(seen) == writers*each {
+					return done
+				}
+				return nil
+			})
+		}()
+
+		var ws sync.WaitGroup
+		for w := range writers {
+			ws.Add(1)
+			go func() {
+				defer ws.Done()
+				for i := range each {
+					e.create(acc, directory.KindUser, user(fmt.Sprintf("u%d-%d@acme.test", w, i), true))
+				}
+			}()
+		}
+		ws.Wait()
+		wg.Wait()
+		if !errors.Is(followErr, done) {
+			t.Fatalf("follow: %v (saw %d of %d)", followErr, len(seen), writers*each)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("user %s seen %d times", id, n)
+			}
+		}
+	})
+}
+
+func TestFeedLongPoll(t *testing.T) {
+	e := sqliteEnv(t)
+	ctx := context.Background()
+	acc := e.account("acme")
+	e.create(acc, directory.KindUser, user("first@acme.test", true))
+
+	p, err := e.client.Events(ctx, acc, 0, 10, 0)
+	if err != nil || len(p.Events) != 1 || p.NextAfter != p.Events[0].Position ||
+		p.Events[0].Type != directory.EventUserCreated || p.Events[0].Client != "Okta" {
+		t.Fatalf("first page: %+v, %v", p, err)
+	}
+
+	// Nothing new: the request waits, and a write wakes it at once.
+	after := p.NextAfter
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		e.create(acc, directory.KindUser, user("second@acme.test", true))
+	}()
+	began := time.Now()
+	p, err = e.client.Events(ctx, acc, after, 10, 20*time.Second)
+	took := time.Since(began)
+	if err != nil || len(p.Events) != 1 || p.Events[0].Position <= after {
+		t.Fatalf("long poll: %+v, %v", p, err)
+	}
+	if took < 250*time.Millisecond || took > 5*time.Second {
+		t.Errorf("long poll answered after %s, want soon after the write at 300ms", took)
+	}
+
+	// Nothing arrives: an empty page after the wait, with the same cursor.
+	began = time.Now()
+	p, err = e.client.Events(ctx, acc, p.NextAfter, 10, 300*time.Millisecond)
+	if err != nil || len(p.Events) != 0 || p.NextAfter == 0 {
+		t.Fatalf("timed-out poll: %+v, %v", p, err)
+	}
+	if took := time.Since(began); took < 300*time.Millisecond {
+		t.Errorf("answered after %s, before the wait", took)
+	}
+
+	for _, tt := range []struct{ query, code string }{
+		{"after=-1", "invalid"},
+		{"after=x", "invalid"},
+		{"limit=0", "invalid"},
+		{"wait=forever", "invalid"},
+		{"wait=61s", "invalid"},
+		{"wait=-1s", "invalid"},
+	} {
+		status, body := e.call("GET", "/accounts/"+acc+"/events?"+tt.query, "")
+		if status != 400 || errCode(body) != tt.code {
+			t.Errorf("%s: got %d %v", tt.query, status, body)
+		}
+	}
+	if status, body := e.call("GET", "/accounts/"+acc+"/events?wait=1&limit=5000", ""); status != 200 ||
+		len(body["events"].([]any)) != 2 {
+		t.Errorf("wait in seconds with a clamped limit: %d %v", status, body)
+	}
+	if status, _ := e.call("GET", "/accounts/nope/events", ""); status != 404 {
+		t.Errorf("feed of an unknown account: %d", status)
+	}
+}

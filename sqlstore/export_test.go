@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/scim"
+)
+
+// ListFor is List with a resource type of the test's own, for tests of
+// attribute types the standard schemas do not use.
+func (d *DB) ListFor(ctx context.Context, accountID string, kind directory.Kind,
+	rt *scim.ResourceType, q directory.Query) (*directory.Page, error) {
+	return d.list(ctx, accountID, kind, rt, q)
+}
+
+// ExplainList returns the engine's plans for the two queries of a List
+// call: the count and the page. On PostgreSQL sequential scans are turned
+// off, so that the plan shows the index a large table would use even when
+// the test's table is small.
+func (d *DB) ExplainList(ctx context.Context, accountID string, kind directory.Kind,
+	q directory.Query) (count, page string, err error) {
+	lq, err := d.listQuery(accountID, kind, directory.ResourceType(kind), q)
+	if err != nil {
+		return "", "", err
+	}
+	tx, err := d.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return "", "", err
+	}
+	defer tx.Rollback()
+	explain := "EXPLAIN QUERY PLAN "
+	if d.dialect == Postgres {
+		// As autovacuum would on a real database.
+		if _, err := d.wdb.ExecContext(ctx, "ANALYZE"); err != nil {
+			return "", "", err
+		}
+		explain = "EXPLAIN "
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return "", "", err
+		}
+	}
+	plan := func(query string, args ...any) (string, error) {
+		rows, err := tx.QueryContext(ctx, d.rebind(explain+query), args...)
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var lines []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return "", err
+			}
+			if s, ok := vals[len(vals)-1].(string); ok {
+				lines = append(lines, s)
+			}
+		}
+		return strings.Join(lines, "\n"), rows.Err()
+	}
+	if count, err = plan(`SELECT count(*)`+lq.from, lq.args...); err != nil {
+		return "", "", err
+	}
+	page, err = plan(lq.page(), append(lq.args, 100, 0)...)
+	return count, page, err
+}
+
+// Pragma reads a pragma on the write connection, or with reader set on a
+// connection of the read pool.
+func (d *DB) Pragma(ctx context.Context, name string, reader bool) (string, error) {
+	db := d.wdb
+	if reader {
+		db = d.rdb
+	}
+	var v string
+	err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	return v, err
+}
