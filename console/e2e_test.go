@@ -320,7 +320,7 @@ func startServer(t *testing.T) *server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				break
 			}
 		}
 		if time.Since(start) > 30*time.Second {
@@ -328,6 +328,17 @@ func startServer(t *testing.T) *server {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	resp, err := http.Get(s.url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /signin answered %d: scimd serve does not mount the console "+
+			"(console.New) at /", resp.StatusCode)
+	}
+	return s
 }
 
 // scimClient is an identity provider talking SCIM over plain net/http.

@@ -76,8 +76,14 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 var funcs = template.FuncMap{
 	"when":    when,
 	"ago":     ago,
-	"latency": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
-	"add":     func(a, b int) int { return a + b },
+	"latency": latency,
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return one
+		}
+		return many
+	},
+	"add": func(a, b int) int { return a + b },
 	"deref": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}
@@ -95,6 +101,14 @@ func when(t time.Time) template.HTML {
 	t = t.UTC()
 	return template.HTML(fmt.Sprintf(`<time datetime="%s">%s</time>`,
 		t.Format(time.RFC3339), t.Format("2006-01-02 15:04:05 UTC")))
+}
+
+// latency formats a request's duration to the millisecond.
+func latency(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1 ms"
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
 }
 
 // ago formats how long before now t was, coarsely.

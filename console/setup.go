@@ -198,7 +198,11 @@ func (s *server) renderAdmins(w http.ResponseWriter, r *http.Request, a *directo
 	return nil
 }
 
-// addAdmin creates an admin of the account. Operators and the account's own
+// addAdmin creates an admin of the account.
+//
+// TODO(console-users): there is no page yet to change one's password or to
+// remove an admin; the store has SetConsolePassword and DeleteConsoleUser
+// for them, and the command line can create users meanwhile. Operators and the account's own
 // admins may add one; the new admin sees only this account.
 func (s *server) addAdmin(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.account(r)

@@ -249,3 +249,33 @@ func TestOperatorAccounts(t *testing.T) {
 	resp, body = a2.get("/accounts/" + acme.ID + "/sso")
 	want(t, resp, body, http.StatusOK, "Acme")
 }
+
+func TestAssetsAndHeaders(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for _, tt := range []struct {
+		path   string
+		status int
+		ctype  string
+	}{
+		{"/assets/console.css", 200, "text/css; charset=utf-8"},
+		{"/assets/console.js", 200, "text/javascript; charset=utf-8"},
+		{"/assets/", 404, ""},
+		{"/assets/nope.css", 404, ""},
+		{"/no/such/page", 404, "text/html; charset=utf-8"},
+		{"/signin", 200, "text/html; charset=utf-8"},
+	} {
+		resp, _ := b.get(tt.path)
+		if resp.StatusCode != tt.status {
+			t.Errorf("GET %s: status %d, want %d", tt.path, resp.StatusCode, tt.status)
+		}
+		if ct := resp.Header.Get("Content-Type"); tt.ctype != "" && ct != tt.ctype {
+			t.Errorf("GET %s: Content-Type %q, want %q", tt.path, ct, tt.ctype)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") ||
+			!strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", tt.path, csp)
+		}
+	}
+}

@@ -13,7 +13,8 @@ func TestClientFromUserAgent(t *testing.T) {
 		{"curl/8.5.0", "curl"},
 		{"  ", "unknown"},
 		{"", "unknown"},
-		{"x-very-long-client-name-that-goes-on-and-on/1", "x-very-long-client-name-that-goes-on-and"},
+		{"a-very-long-client-name-that-goes-on-and-on/1",
+			"a-very-long-client-name-that-goes-on-and"},
 	}
 	for _, tt := range tests {
 		if got := ClientFromUserAgent(tt.ua); got != tt.want {

@@ -266,7 +266,8 @@ func NewWebhookSecret() (string, error) {
 func WebhookSecretKey(secret string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(secret, WebhookSecretPrefix)
 	if !ok {
-		return nil, fmt.Errorf("%w: a webhook secret starts with %q", ErrInvalid, WebhookSecretPrefix)
+		return nil, fmt.Errorf("%w: a webhook secret starts with %q", ErrInvalid,
+			WebhookSecretPrefix)
 	}
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {

@@ -102,7 +102,8 @@ func TestAPIKeyRoutes(t *testing.T) {
 	if status, _ := e.callAs(secret, "GET", "/api-keys", ""); status != 401 {
 		t.Errorf("revoked key: status %d, want 401", status)
 	}
-	if status, body := e.call("DELETE", "/api-keys/nope", ""); status != 404 || errCode(body) != "not_found" {
+	status, body = e.call("DELETE", "/api-keys/nope", "")
+	if status != 404 || errCode(body) != "not_found" {
 		t.Errorf("revoke unknown: %d %v", status, body)
 	}
 }

@@ -237,7 +237,8 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	groupID := r.PathValue("group")
-	if _, err := a.cfg.Store.Resource(r.Context(), acc.ID, directory.KindGroup, groupID); err != nil {
+	_, err = a.cfg.Store.Resource(r.Context(), acc.ID, directory.KindGroup, groupID)
+	if err != nil {
 		return err
 	}
 	limit, err := intParam(r, "limit", defaultLimit, 1, maxLimit)

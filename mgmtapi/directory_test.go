@@ -122,7 +122,8 @@ func TestUsersAndGroups(t *testing.T) {
 		}
 	}
 	// A limit above the maximum is clamped, not refused.
-	if status, body := e.call("GET", fmt.Sprintf("/accounts/%s/users?limit=100000", acc), ""); status != 200 {
+	status, body := e.call("GET", fmt.Sprintf("/accounts/%s/users?limit=100000", acc), "")
+	if status != 200 {
 		t.Errorf("large limit: %d %v", status, body)
 	}
 }

@@ -40,6 +40,11 @@ func parseWait(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// TODO(retention): a reader whose cursor is older than the retention
+// (30 days by default) silently misses the pruned events; the feed should
+// answer 410 with the oldest position kept, which needs the store to record
+// how far each account was pruned.
+
 // events serves the change feed: the events after a position, in position
 // order. With wait and nothing to return, it holds the request until an
 // event commits or wait passes, then answers (possibly with no events).

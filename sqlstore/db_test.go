@@ -103,7 +103,6 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-
 // TestConcurrentMigrations starts several replicas on one fresh PostgreSQL
 // schema at once: the advisory lock lets one migrate while the others wait,
 // and all of them open.

@@ -53,11 +53,13 @@ func (d *DB) openSQLite(cfg Config) error {
 	// 2xx survives a power cut, not only a crash of the process.
 	// case_sensitive_like makes LIKE exact, as co/sw/ew on a caseExact
 	// attribute must be; case-insensitive comparisons fold both sides.
+	// busy_timeout comes first, so that switching to WAL, which needs the
+	// database to itself, waits for other processes opening it too.
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "case_sensitive_like(ON)")
 	dsn := "file:" + path + "?"
 

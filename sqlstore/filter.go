@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/scim"
@@ -105,134 +104,6 @@ func (c *compiler) pair(l filter.Expr, op string, r filter.Expr) (string, error)
 	return "(" + ls + op + rs + ")", nil
 }
 
-// attr is a resolved attribute path.
-type attr struct {
-	name string          // as the client may read it, for messages
-	top  *scim.Attribute // the top-level attribute
-	sub  *scim.Attribute // the named sub-attribute; nil when none
-	urn  string          // the extension schema's id; "" for core and common
-}
-
-// def returns the attribute the path ends at.
-func (a attr) def() *scim.Attribute {
-	if a.sub != nil {
-		return a.sub
-	}
-	return a.top
-}
-
-// keys returns the path of a's value in the document.
-func (a attr) keys() []string {
-	var keys []string
-	if a.urn != "" {
-		keys = append(keys, a.urn)
-	}
-	keys = append(keys, a.top.Name)
-	if a.sub != nil {
-		keys = append(keys, a.sub.Name)
-	}
-	return keys
-}
-
-func (c *compiler) resolve(p filter.AttrPath) (attr, error) {
-	name := p.Name
-	if p.Sub != "" {
-		name += "." + p.Sub
-	}
-	if p.URN != "" {
-		name = p.URN + ":" + name
-	}
-	a := attr{name: name}
-	a.top = c.rt.Lookup(p.URN, p.Name, "")
-	if a.top == nil {
-		return a, invalid("%s has no attribute %q", c.rt.Name, name)
-	}
-	if p.URN != "" && !strings.EqualFold(p.URN, c.rt.Schema.ID) {
-		a.urn = c.rt.SchemaFor(p.URN).ID
-	}
-	if p.Sub != "" {
-		if a.top.Type != scim.Complex {
-			return a, invalid("%q is not complex and has no sub-attribute %q", p.Name, p.Sub)
-		}
-		if a.sub = a.top.Sub(p.Sub); a.sub == nil {
-			return a, invalid("%s has no attribute %q", c.rt.Name, name)
-		}
-	}
-	return a, nil
-}
-
-// special reports which stored form serves a: "column", "emails",
-// "membership" or "" for the JSON document.
-func (c *compiler) special(a attr) string {
-	if a.urn != "" {
-		return ""
-	}
-	sub := ""
-	if a.sub != nil {
-		sub = a.sub.Name
-	}
-	switch {
-	case c.kind == directory.KindUser && a.top.Name == "emails" && (sub == "" || sub == "value"):
-		return "emails"
-	case c.kind == directory.KindUser && a.top.Name == "groups",
-		c.kind == directory.KindGroup && a.top.Name == "members":
-		return "membership"
-	}
-	if _, ok := c.column(a); ok {
-		return "column"
-	}
-	return ""
-}
-
-// scalar is a SQL expression compared as an attribute of the given type.
-type scalar struct {
-	expr   string
-	typ    scim.Type
-	exact  bool // caseExact
-	folded bool // expr holds fold(value): only the operand needs folding
-}
-
-// column returns the lookup column that holds a, if one does.
-func (c *compiler) column(a attr) (scalar, bool) {
-	if a.urn != "" {
-		return scalar{}, false
-	}
-	key := a.top.Name
-	if a.sub != nil {
-		key += "." + a.sub.Name
-	}
-	switch key {
-	case "id":
-		return scalar{expr: "r.id", typ: scim.String, exact: true}, true
-	case "externalId":
-		return scalar{expr: "r.external_id", typ: scim.String, exact: true}, true
-	case "meta.created":
-		return scalar{expr: "r.created", typ: scim.DateTime}, true
-	case "meta.lastModified":
-		return scalar{expr: "r.modified", typ: scim.DateTime}, true
-	case "meta.resourceType":
-		return scalar{expr: "'" + string(c.kind) + "'", typ: scim.String, exact: true}, true
-	case "meta.version":
-		// The weak ETag that directory.ETag renders.
-		return scalar{expr: `('W/"' || r.version || '"')`, typ: scim.String, exact: true}, true
-	}
-	if c.kind == directory.KindUser {
-		switch key {
-		case "userName":
-			return scalar{expr: "r.user_name_fold", typ: scim.String, folded: true}, true
-		case "displayName":
-			return scalar{expr: "r.display_name", typ: scim.String}, true
-		case "active":
-			return scalar{expr: "r.active", typ: scim.Boolean}, true
-		}
-		return scalar{}, false
-	}
-	if key == "displayName" {
-		return scalar{expr: "r.display_name_fold", typ: scim.String, folded: true}, true
-	}
-	return scalar{}, false
-}
-
 func (c *compiler) present(p filter.AttrPath) (string, error) {
 	if c.scope != nil {
 		sub, err := c.scoped(p)
@@ -255,11 +126,9 @@ func (c *compiler) present(p filter.AttrPath) (string, error) {
 				WHERE m.account_id = r.account_id AND m.group_id = r.id)`, nil
 		}
 		return `EXISTS (SELECT 1 FROM memberships m
-			WHERE m.account_id = r.account_id AND m.member_id = r.id AND m.member_type = 'User')`, nil
+			WHERE m.account_id = r.account_id AND m.member_id = r.id
+				AND m.member_type = 'User')`, nil
 	case "column":
-		if a.top.Name == "meta" && a.sub != nil && a.sub.Name == "location" {
-			return "TRUE", nil
-		}
 		col, _ := c.column(a)
 		if col.typ == scim.String {
 			return "(" + col.expr + " IS NOT NULL AND " + col.expr + " <> '')", nil
@@ -356,10 +225,15 @@ func (c *compiler) compare(p filter.AttrPath, op filter.Op, v any) (string, erro
 		if a.sub != nil {
 			sub = a.sub.Name
 		}
-		return c.membership(a.top, &filter.Compare{Attr: filter.AttrPath{Name: sub}, Op: op, Value: v})
+		cmp := &filter.Compare{Attr: filter.AttrPath{Name: sub}, Op: op, Value: v}
+		return c.membership(a.top, cmp)
 	case "column":
 		col, _ := c.column(a)
 		return c.compareScalar(col, a.name, op, v)
+	}
+	if a.top.Name == "meta" && a.urn == "" {
+		return "", invalid("%s cannot be compared: it depends on the address the "+
+			"server is reached at", a.name)
 	}
 	return c.compareDoc(a, op, v)
 }

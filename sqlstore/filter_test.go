@@ -75,7 +75,8 @@ func TestCompileFilter(t *testing.T) {
 			`NOT COALESCE(scimd_fold(json_extract(r.doc,
 				'$."urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"."employeeNumber"'))
 				= ?, FALSE)`,
-			`NOT COALESCE(lower(((r.doc -> 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User')
+			`NOT COALESCE(lower(((r.doc
+				-> 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User')
 				->> 'employeeNumber')) = lower(CAST($1 AS text)), FALSE)`, `[7]`},
 	} {
 		for _, d := range []Dialect{SQLite, Postgres} {
@@ -111,8 +112,10 @@ func TestCompileSort(t *testing.T) {
 		postgres string
 	}{
 		{filter.AttrPath{Name: "userName"}, false,
-			`(NULLIF(r.user_name_fold, '')) IS NULL, NULLIF(r.user_name_fold, ''), r.created, r.id`,
-			`(NULLIF(r.user_name_fold, '')) IS NULL, NULLIF(r.user_name_fold, ''), r.created, r.id`},
+			`(NULLIF(r.user_name_fold, '')) IS NULL, NULLIF(r.user_name_fold, ''),
+				r.created, r.id`,
+			`(NULLIF(r.user_name_fold, '')) IS NULL, NULLIF(r.user_name_fold, ''),
+				r.created, r.id`},
 		{filter.AttrPath{Name: "meta", Sub: "lastModified"}, true,
 			`(r.modified) IS NULL DESC, r.modified DESC, r.created, r.id`,
 			`(r.modified) IS NULL DESC, r.modified DESC, r.created, r.id`},

@@ -62,7 +62,8 @@ func scanStream(row interface{ Scan(...any) error }) (*directory.Stream, error) 
 	return &s, err
 }
 
-func (d *DB) queryStreams(ctx context.Context, query string, args ...any) ([]*directory.Stream, error) {
+func (d *DB) queryStreams(ctx context.Context, query string,
+	args ...any) ([]*directory.Stream, error) {
 	rows, err := d.rdb.QueryContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return nil, d.mapErr(err)
@@ -80,7 +81,8 @@ func (d *DB) queryStreams(ctx context.Context, query string, args ...any) ([]*di
 }
 
 // DueStreams implements directory.DeliveryStore.
-func (d *DB) DueStreams(ctx context.Context, now time.Time, limit int) ([]*directory.Stream, error) {
+func (d *DB) DueStreams(ctx context.Context, now time.Time,
+	limit int) ([]*directory.Stream, error) {
 	out, err := d.queryStreams(ctx, `SELECT `+streamColumns+`
 		FROM webhook_streams s JOIN webhook_endpoints e ON e.id = s.endpoint_id
 		WHERE e.enabled

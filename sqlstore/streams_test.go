@@ -128,16 +128,19 @@ func TestStreamLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		thief := &directory.Stream{EndpointID: e.ID, AccountID: a.ID, LeaseOwner: "thief"}
-		if err := db.AdvanceStream(ctx, thief, 5, now.Add(time.Minute)); !errors.Is(err, directory.ErrLeaseLost) {
+		err := db.AdvanceStream(ctx, thief, 5, now.Add(time.Minute))
+		if !errors.Is(err, directory.ErrLeaseLost) {
 			t.Errorf("advance without the lease: got %v, want ErrLeaseLost", err)
 		}
 
 		// An expired lease can be taken over, and the old holder then loses.
-		s, err := db.LeaseStream(ctx, e.ID, a.ID, "next", now.Add(2*time.Minute), now.Add(3*time.Minute))
+		s, err := db.LeaseStream(ctx, e.ID, a.ID, "next", now.Add(2*time.Minute),
+			now.Add(3*time.Minute))
 		if err != nil || s.Position != 2 || s.LeaseOwner != "next" {
 			t.Fatalf("take over an expired lease: got %+v, %v", s, err)
 		}
-		if err := db.AdvanceStream(ctx, held, 3, now.Add(time.Hour)); !errors.Is(err, directory.ErrLeaseLost) {
+		err = db.AdvanceStream(ctx, held, 3, now.Add(time.Hour))
+		if !errors.Is(err, directory.ErrLeaseLost) {
 			t.Errorf("advance after losing the lease: got %v, want ErrLeaseLost", err)
 		}
 
@@ -156,7 +159,8 @@ func TestStreamLease(t *testing.T) {
 		if err != nil || len(due) != 1 || due[0].Attempts != 1 || !due[0].FirstFailure.Equal(first) {
 			t.Fatalf("due at its retry: got %+v, %v", due, err)
 		}
-		if _, err := db.LeaseStream(ctx, e.ID, "other", "x", now, now); !errors.Is(err, directory.ErrNotFound) {
+		_, err = db.LeaseStream(ctx, e.ID, "other", "x", now, now)
+		if !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("lease a missing stream: got %v, want ErrNotFound", err)
 		}
 	})
@@ -188,7 +192,8 @@ func TestResetStream(t *testing.T) {
 		if got.Position != 1 || got.LeaseOwner != "" || got.Attempts != 0 {
 			t.Fatalf("after reset: got %+v", got)
 		}
-		if err := db.AdvanceStream(ctx, s, 4, now.Add(time.Hour)); !errors.Is(err, directory.ErrLeaseLost) {
+		err = db.AdvanceStream(ctx, s, 4, now.Add(time.Hour))
+		if !errors.Is(err, directory.ErrLeaseLost) {
 			t.Errorf("advance after a reset: got %v, want ErrLeaseLost", err)
 		}
 
@@ -203,7 +208,8 @@ func TestResetStream(t *testing.T) {
 			}
 		}
 		global := mustEndpoint(t, db, "", now)
-		if err := db.ResetStream(ctx, global.ID, "no-such-account", 0); !errors.Is(err, directory.ErrNotFound) {
+		err = db.ResetStream(ctx, global.ID, "no-such-account", 0)
+		if !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("unknown account: got %v, want ErrNotFound", err)
 		}
 		// A reset creates a stream that does not exist yet.

@@ -46,7 +46,8 @@ func appendEvents(t *testing.T, db *sqlstore.DB, accountID string, n int, at tim
 	return last
 }
 
-func mustEndpoint(t *testing.T, db *sqlstore.DB, accountID string, created time.Time) *directory.Endpoint {
+func mustEndpoint(t *testing.T, db *sqlstore.DB, accountID string,
+	created time.Time) *directory.Endpoint {
 	t.Helper()
 	e := &directory.Endpoint{ID: uuid.NewString(), AccountID: accountID,
 		URL: "https://vendor.example/hook", Secret: testSecret, Enabled: true, CreatedAt: created}
@@ -76,7 +77,8 @@ func TestAPIKeys(t *testing.T) {
 			got.RevokedAt != nil {
 			t.Fatalf("by hash: got %+v, %v", got, err)
 		}
-		if _, err := db.APIKeyByHash(ctx, directory.HashToken("s2")); !errors.Is(err, directory.ErrNotFound) {
+		_, err = db.APIKeyByHash(ctx, directory.HashToken("s2"))
+		if !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("unknown digest: got %v, want ErrNotFound", err)
 		}
 

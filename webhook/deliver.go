@@ -19,6 +19,9 @@ import (
 // UserAgent is sent with every delivery.
 const UserAgent = "scimd-webhook/1"
 
+// maxBatchesPerLease bounds the batches one lease delivers.
+const maxBatchesPerLease = 10
+
 // maxErrorBody bounds how much of a failed response is kept in the
 // attempts log.
 const maxErrorBody = 512
@@ -36,7 +39,12 @@ func (d *Dispatcher) work(ctx context.Context, ep *directory.Endpoint, s *direct
 		return
 	}
 
-	for ctx.Err() == nil {
+	// A stream that keeps getting events gives its worker up after a few
+	// batches, so that other streams get a turn when workers are scarce.
+	for range maxBatchesPerLease {
+		if ctx.Err() != nil {
+			break
+		}
 		events, err := st.Events(ctx, s.AccountID, s.Position, d.cfg.Batch)
 		if err != nil {
 			log.Warn("read events", "error", err)
@@ -208,7 +216,8 @@ func (d *Dispatcher) post(ctx context.Context, url string, key []byte, id string
 // stream, records the attempt and returns it. A failed attempt is not an
 // error: it is reported in the Delivery. The error is for an endpoint whose
 // secret is unusable or an attempt that could not be recorded.
-func (d *Dispatcher) SendTest(ctx context.Context, ep *directory.Endpoint) (*directory.Delivery, error) {
+func (d *Dispatcher) SendTest(ctx context.Context,
+	ep *directory.Endpoint) (*directory.Delivery, error) {
 	key, err := directory.WebhookSecretKey(ep.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("send test to endpoint %q: %w", ep.ID, err)

@@ -87,7 +87,8 @@ func TestRetriesThenMarksFailingThenRecovers(t *testing.T) {
 		}
 		ep := endpoint(t, db, acc, rcv.srv.URL)
 		start(t, db, changes, func(c *webhook.Config) {
-			c.Schedule = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
+			ms := time.Millisecond
+			c.Schedule = []time.Duration{5 * ms, 10 * ms, 20 * ms}
 			c.FailingAfter = 150 * time.Millisecond
 		})
 		write(t, db, changes, acc, directory.EventUserCreated, "first", "second")

@@ -136,7 +136,8 @@ func account(t *testing.T, db *sqlstore.DB, name string) string {
 	return a.ID
 }
 
-func endpoint(t *testing.T, db *sqlstore.DB, accountID, url string, types ...string) *directory.Endpoint {
+func endpoint(t *testing.T, db *sqlstore.DB, accountID, url string,
+	types ...string) *directory.Endpoint {
 	t.Helper()
 	// Created a moment ago, so that events appended from now on are its.
 	e := &directory.Endpoint{ID: uuid.NewString(), AccountID: accountID, URL: url,

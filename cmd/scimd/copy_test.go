@@ -181,7 +181,7 @@ func fillSCIM(t *testing.T, base, token string) []string {
 		t.Fatalf("POST /Groups = %d %v", status, g)
 	}
 	status, body := do(t, "PATCH", base+"/Groups/"+g["id"].(string), token, fmt.Sprintf(
-		`{"schemas":[%q],"Operations":[{"op":"remove","path":"members[value eq %q]"}]}`,
+		`{"schemas":[%q],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}`,
 		patchSchema, ids[2]))
 	if status != http.StatusNoContent {
 		t.Fatalf("PATCH group = %d %v", status, body)

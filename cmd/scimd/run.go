@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/mgmtapi"
+	"github.com/scimd/scimd/sqlstore"
 )
 
 const usage = `scimd: a SCIM 2.0 provisioning service
@@ -27,6 +29,7 @@ Usage:
                                             create a SCIM token; prints it once
   scimd token list --account NAME           list an account's tokens (never the secrets)
   scimd token revoke ID                     stop a token at once
+  scimd apikey create [--label L]           create a management API key; prints it once
 
 Every command takes the database flags (--data, --database); "scimd serve -h"
 lists all settings. Settings also come from SCIMD_* environment variables.
@@ -44,7 +47,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: DefaultConfig()}
 	name := args[0]
 	args = args[1:]
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (name == "account" || name == "token") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (name == "account" || name == "token" || name == "apikey") {
 		name += " " + args[0]
 		args = args[1:]
 	}
@@ -80,6 +83,7 @@ func (c *command) commands() map[string]func([]string) error {
 		"token create":   c.tokenCreate,
 		"token list":     c.tokenList,
 		"token revoke":   c.tokenRevoke,
+		"apikey create":  c.apikeyCreate,
 	}
 }
 
@@ -150,6 +154,14 @@ func (c *command) migrate(args []string) error {
 // withService parses flags and runs fn with a service over the configured
 // database; the server may be running at the same time.
 func (c *command) withService(name string, args []string, extra func(*flag.FlagSet), fn func(args []string, svc *directory.Service) error) error {
+	return c.withStore(name, args, extra, func(args []string, store *sqlstore.DB) error {
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		return fn(args, directory.NewService(store, directory.WithLogger(quiet)))
+	})
+}
+
+// withStore parses flags and runs fn with the configured database, migrated.
+func (c *command) withStore(name string, args []string, extra func(*flag.FlagSet), fn func(args []string, store *sqlstore.DB) error) error {
 	fs, err := c.flags(name)
 	if err != nil {
 		return err
@@ -168,8 +180,7 @@ func (c *command) withService(name string, args []string, extra func(*flag.FlagS
 		return err
 	}
 	defer store.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return fn(args, directory.NewService(store, directory.WithLogger(quiet)))
+	return fn(args, store)
 }
 
 func (c *command) accountCreate(args []string) error {
@@ -268,6 +279,21 @@ func (c *command) tokenRevoke(args []string) error {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "token %s revoked\n", t.ID)
+		return nil
+	})
+}
+
+func (c *command) apikeyCreate(args []string) error {
+	var label string
+	extra := func(fs *flag.FlagSet) {
+		fs.StringVar(&label, "label", "", "a label to recognise the key by")
+	}
+	return c.withStore("apikey create", args, extra, func(args []string, store *sqlstore.DB) error {
+		secret, _, err := mgmtapi.CreateAPIKey(c.ctx, store, label, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, secret)
 		return nil
 	})
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/httpapi"
+	"github.com/scimd/scimd/mgmtapi"
 	"github.com/scimd/scimd/sqlstore"
+	"github.com/scimd/scimd/webhook"
 )
 
 // Main is a running scimd server: the store, the service and the HTTP
@@ -59,6 +61,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Metrics:   httpapi.NewMetrics(reg),
 	})
 	api.Register(mux)
+	if err := m.startEvents(mux); err != nil {
+		store.Close()
+		return err
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -81,6 +87,34 @@ func (m *Main) Open(ctx context.Context) error {
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
 	m.announce()
+	return nil
+}
+
+// startEvents mounts the management API and starts webhook delivery and
+// event retention, which stop at Close.
+func (m *Main) startEvents(mux *http.ServeMux) error {
+	d, err := webhook.New(webhook.Config{Store: m.store, Changes: m.changes, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	d.Start()
+	m.closers = append(m.closers, d.Stop)
+
+	ret := &webhook.Retention{Store: m.store, Age: m.Config.EventRetention, Logger: m.Logger}
+	ret.Start()
+	m.closers = append(m.closers, func(context.Context) error { ret.Stop(); return nil })
+
+	api, err := mgmtapi.New(mgmtapi.Config{
+		Service:  m.service,
+		Store:    m.store,
+		Changes:  m.changes,
+		Webhooks: d,
+		Logger:   m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle(mgmtapi.Prefix+"/", api)
 	return nil
 }
 

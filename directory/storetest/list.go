@@ -173,6 +173,8 @@ func testFilterErrors(t *testing.T, s directory.Store) {
 			Value: "2024"}},
 		{directory.KindGroup, &filter.Compare{Attr: at("members", "$ref"), Op: filter.Eq,
 			Value: "x"}},
+		{directory.KindUser, &filter.Compare{Attr: at("meta", "location"), Op: filter.Eq,
+			Value: "https://example.com/Users/1"}},
 		{directory.KindUser, &filter.ValuePath{Attr: at("userName", ""),
 			Filter: &filter.Present{Attr: at("value", "")}}},
 		{directory.KindUser, &filter.ValuePath{Attr: at("emails", ""),

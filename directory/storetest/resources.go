@@ -206,7 +206,8 @@ func testDelete(t *testing.T, s directory.Store) {
 	wantErr(t, "read deleted user", err, directory.ErrNotFound)
 	checkMembers(t, s, a.ID, inner.ID, keep.ID)
 	checkMembers(t, s, a.ID, outer.ID, inner.ID)
-	if got := list(t, s, a.ID, directory.KindUser, `emails.value eq "u@example.com"`); len(got) != 0 {
+	found := list(t, s, a.ID, directory.KindUser, `emails.value eq "u@example.com"`)
+	if len(found) != 0 {
 		t.Error("a deleted user is still found by email")
 	}
 
