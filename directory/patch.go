@@ -16,6 +16,7 @@ import (
 // to a large group costs one row.
 func (s *Service) Patch(ctx context.Context, actor Actor, kind Kind, id string, req *patch.Request, ifMatch Version) (*View, error) {
 	rt := ResourceType(kind)
+	var written *Resource
 	err := s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
 		old, err := s.current(tx, kind, id, ifMatch)
 		if err != nil {
@@ -33,12 +34,13 @@ func (s *Service) Patch(ctx context.Context, actor Actor, kind Kind, id string, 
 		if err != nil {
 			return err
 		}
-		return s.update(tx, actor, old, doc, ops)
+		written, err = s.update(tx, actor, old, doc, ops)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, actor.AccountID, kind, id, false)
+	return s.committed(ctx, written, false, nil)
 }
 
 // memberOps turns the PATCH engine's member operations into row changes. A

@@ -158,13 +158,15 @@ func (s *Service) Create(ctx context.Context, actor Actor, kind Kind, doc map[st
 	}
 	setDoc(r, doc)
 
+	var added []Member
 	err = s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
 		if err := tx.Insert(r); err != nil {
 			return uniqueness(r, err)
 		}
 		events := []*Event{s.event(actor, r, createdType(kind), nil)}
 		if len(members) > 0 {
-			added, err := s.addMembers(tx, r.ID, members)
+			var err error
+			added, err = s.addMembers(tx, r.ID, members)
 			if err != nil {
 				return err
 			}
@@ -175,7 +177,28 @@ func (s *Service) Create(ctx context.Context, actor Actor, kind Kind, doc map[st
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, actor.AccountID, kind, r.ID, true)
+	return s.committed(ctx, r, true, added)
+}
+
+// committed returns the view of a resource a write has just committed. The
+// write stands whatever happens next, so when the database fails before the
+// view is read back (PostgreSQL shutting down between the commit and the
+// read), the view is built from the resource as written, with the members
+// the write knows and a user's groups left out, rather than answered with
+// an error that would tell the client to retry a change that is done.
+func (s *Service) committed(ctx context.Context, r *Resource, withMembers bool,
+	members []Member) (*View, error) {
+	v, err := s.Get(ctx, r.AccountID, r.Kind, r.ID, withMembers)
+	if err == nil || !errors.Is(err, ErrUnavailable) {
+		return v, err
+	}
+	s.log.Warn("read back after commit failed; answering from the write",
+		"account_id", r.AccountID, "kind", r.Kind, "id", r.ID, "error", err)
+	v = &View{Resource: r}
+	if withMembers && r.Kind == KindGroup {
+		v.Members = members
+	}
+	return v, nil
 }
 
 // Replace overwrites a resource with a client's document (PUT). A group's
@@ -192,6 +215,7 @@ func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string
 		return nil, err
 	}
 
+	var written *Resource
 	err = s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
 		old, err := s.current(tx, kind, id, ifMatch)
 		if err != nil {
@@ -201,12 +225,17 @@ func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string
 		if kind == KindGroup && hasMembers {
 			ops = []memberOp{{kind: opReplace, members: members}}
 		}
-		return s.update(tx, actor, old, doc, ops)
+		written, err = s.update(tx, actor, old, doc, ops)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, actor.AccountID, kind, id, kind == KindGroup)
+	// A PUT with members leaves exactly those; without, they are unknown here.
+	if !hasMembers {
+		members = nil
+	}
+	return s.committed(ctx, written, kind == KindGroup, members)
 }
 
 // Delete removes a resource and every membership it takes part in.
@@ -241,8 +270,9 @@ func (s *Service) current(tx Tx, kind Kind, id string, ifMatch Version) (*Resour
 }
 
 // update writes a new document and membership changes over old, with their
-// events, or does nothing when nothing changes.
-func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any, ops []memberOp) error {
+// events, or does nothing when nothing changes. It returns the resource as
+// stored: the new one, or old when nothing changed.
+func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any, ops []memberOp) (*Resource, error) {
 	next := *old
 	setDoc(&next, doc)
 	changed := changedAttributes(old.Doc, next.Doc)
@@ -251,24 +281,27 @@ func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any, 
 	for _, op := range ops {
 		a, r, err := s.applyMemberOp(tx, old.ID, op)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		added = append(added, a...)
 		removed = append(removed, r...)
 	}
 	if len(changed) == 0 && len(added) == 0 && len(removed) == 0 {
-		return nil
+		return old, nil
 	}
 
 	next.Version = old.Version + 1
 	next.Modified = s.now()
 	if err := tx.Update(&next, old.Version); err != nil {
-		return uniqueness(&next, err)
+		return nil, uniqueness(&next, err)
 	}
 	events := s.updateEvents(actor, old, &next, changed)
 	events = append(events, s.memberEvents(actor, &next, added, EventGroupMemberAdded)...)
 	events = append(events, s.memberEvents(actor, &next, removed, EventGroupMemberRemove)...)
-	return tx.Append(events...)
+	if err := tx.Append(events...); err != nil {
+		return nil, err
+	}
+	return &next, nil
 }
 
 // updateEvents names what an update did to a resource: deactivation and

@@ -49,21 +49,22 @@ func (d *DB) openSQLite(cfg Config) error {
 	}
 	d.dialect = SQLite
 
-	// synchronous=FULL syncs the WAL at every commit: a write that returned
-	// 2xx survives a power cut, not only a crash of the process.
-	// case_sensitive_like makes LIKE exact, as co/sw/ew on a caseExact
-	// attribute must be; case-insensitive comparisons fold both sides.
-	// busy_timeout comes first, so that switching to WAL, which needs the
-	// database to itself, waits for other processes opening it too.
+	// Every connection waits for other writers (busy_timeout, first, so
+	// that it covers the pragmas after it), enforces foreign keys, and has
+	// an exact LIKE, as co/sw/ew on a caseExact attribute need:
+	// case-insensitive comparisons fold both sides instead.
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "case_sensitive_like(ON)")
 	dsn := "file:" + path + "?"
 
+	// The writer turns WAL on (it stays on in the file) and syncs the WAL
+	// at every commit, so that a write that returned 2xx survives a power
+	// cut, not only a crash of the process.
 	wq := cloneValues(q)
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Add("_pragma", "synchronous(FULL)")
 	wq.Set("_txlock", "immediate")
 	d.wdb, err = sql.Open("sqlite", dsn+wq.Encode())
 	if err != nil {
@@ -82,9 +83,9 @@ func (d *DB) openSQLite(cfg Config) error {
 	}
 	size(d.rdb, cfg, max(4, runtime.NumCPU()), 0)
 
-	// Create the file with the write connection first, so that the readers
-	// never race to create it and the mode is set before data lands in it.
-	if _, err := d.wdb.Exec("PRAGMA user_version"); err != nil {
+	// Connect the writer first, so that the file exists in WAL mode before
+	// any reader opens it.
+	if err := d.connectWriter(); err != nil {
 		d.Close()
 		return fmt.Errorf("open sqlite %q: %w", path, d.mapErr(err))
 	}
@@ -93,6 +94,20 @@ func (d *DB) openSQLite(cfg Config) error {
 	}
 	d.log.Info("database opened", "engine", "sqlite", "path", path)
 	return nil
+}
+
+// connectWriter opens the write connection. SQLite answers SQLITE_BUSY
+// without waiting while another process sets up the same file (switching it
+// to WAL, recovering its WAL), so that is tried again until busyTimeout.
+func (d *DB) connectWriter() error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		_, err := d.wdb.Exec("PRAGMA user_version")
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // openPostgres opens one sized pool.

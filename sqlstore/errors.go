@@ -61,6 +61,13 @@ func isForeignKey(err error) bool {
 	return false
 }
 
+// isBusy reports whether err is SQLite's SQLITE_BUSY: another connection
+// holds the lock that was needed.
+func isBusy(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	return ok && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isRetryable reports whether PostgreSQL asked for the transaction to be
 // run again: a serialisation failure or a deadlock.
 func isRetryable(err error) bool {

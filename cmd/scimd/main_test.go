@@ -130,3 +130,27 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("redactURL left the password: %s", got)
 	}
 }
+
+func TestAdminCreate(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, code := scimd(t, dir, "account", "create", "acme"); code != 0 {
+		t.Fatal(stderr)
+	}
+	t.Setenv("SCIMD_ADMIN_PASSWORD", "correct horse battery staple")
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"admin", "create", "--email", "ops@example.com"}, 0, "operator over all accounts"},
+		{[]string{"admin", "create", "--email", "it@acme.example", "--account", "acme"}, 0, "admin of account acme"},
+		{[]string{"admin", "create", "--email", "OPS@example.com"}, 1, ""},
+		{[]string{"admin", "create", "--email", "x@example.com", "--account", "nobody"}, 1, ""},
+		{[]string{"admin", "create"}, 1, ""},
+	} {
+		out, stderr, code := scimd(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.out) {
+			t.Errorf("%v: exit %d, out %q, stderr %q; want exit %d and %q", tc.args, code, out, stderr, tc.code, tc.out)
+		}
+	}
+}

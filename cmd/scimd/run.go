@@ -30,6 +30,9 @@ Usage:
   scimd token list --account NAME           list an account's tokens (never the secrets)
   scimd token revoke ID                     stop a token at once
   scimd apikey create [--label L]           create a management API key; prints it once
+  scimd admin create --email E [--account NAME]
+                                            create a console user (no --account: an operator);
+                                            password from SCIMD_ADMIN_PASSWORD or a prompt
 
 Every command takes the database flags (--data, --database); "scimd serve -h"
 lists all settings. Settings also come from SCIMD_* environment variables.
@@ -47,7 +50,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: DefaultConfig()}
 	name := args[0]
 	args = args[1:]
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (name == "account" || name == "token" || name == "apikey") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (name == "account" || name == "token" || name == "apikey" || name == "admin") {
 		name += " " + args[0]
 		args = args[1:]
 	}
@@ -84,6 +87,7 @@ func (c *command) commands() map[string]func([]string) error {
 		"token list":     c.tokenList,
 		"token revoke":   c.tokenRevoke,
 		"apikey create":  c.apikeyCreate,
+		"admin create":   c.adminCreate,
 	}
 }
 

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/scimd/scimd/activity"
+	"github.com/scimd/scimd/console"
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/httpapi"
 	"github.com/scimd/scimd/mgmtapi"
@@ -50,6 +53,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.service = directory.NewService(directory.NotifyWrites(store, m.changes),
 		directory.WithLogger(m.Logger.With("component", "directory")))
 
+	rec := activity.NewRecorder(store, activity.Config{Logger: m.Logger})
+	m.closers = append(m.closers, rec.Close)
+	pctx, stopPruner := context.WithCancel(context.Background())
+	go activity.NewPruner(store, activity.PrunerConfig{
+		MaxAge: m.Config.ActivityRetention, Logger: m.Logger}).Run(pctx)
+	m.closers = append(m.closers, func(context.Context) error { stopPruner(); return nil })
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
@@ -59,16 +69,28 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:    m.Logger,
 		PublicURL: m.Config.PublicURL,
 		Metrics:   httpapi.NewMetrics(reg),
+		Activity:  rec,
 	})
 	api.Register(mux)
 	if err := m.startEvents(mux); err != nil {
-		store.Close()
+		m.Close()
 		return err
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
+	ui, err := console.New(console.Config{
+		Service:   m.service,
+		PublicURL: m.Config.PublicURL,
+		Secure:    strings.HasPrefix(m.Config.PublicURL, "https://"),
+		Logger:    m.Logger,
+	})
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("start console: %w", err)
+	}
+	mux.Handle("/", ui)
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -86,7 +108,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
-	m.announce()
+	m.announce(ctx)
 	return nil
 }
 
@@ -129,8 +151,9 @@ func (m *Main) URL() string {
 // Service returns the running directory service.
 func (m *Main) Service() *directory.Service { return m.service }
 
-// announce tells the operator where everything is.
-func (m *Main) announce() {
+// announce tells the operator where everything is and, while no console
+// user exists, how to create the first one.
+func (m *Main) announce(ctx context.Context) {
 	base := m.URL()
 	where := m.Config.DataDir
 	if m.Config.DatabaseURL != "" {
@@ -142,6 +165,21 @@ func (m *Main) announce() {
 		"scim_base_url", base+httpapi.Bases[0],
 		"database", where,
 		"config", m.Config)
+
+	link, err := console.SetupLink(ctx, m.store)
+	if err != nil {
+		m.Logger.Error("make console setup link", "error", err)
+		return
+	}
+	if link != "" {
+		m.Logger.Warn("no console user yet: open this link within an hour to create the "+
+			"first operator, then generate a SCIM token under Settings > Single Sign-On (SSO)",
+			"setup_url", base+link)
+	} else {
+		m.Logger.Info("sign in to the console to generate a SCIM token under "+
+			"Settings > Single Sign-On (SSO), or run: scimd token create --account NAME",
+			"console", base+"/")
+	}
 }
 
 // Wait blocks until the server fails or ctx ends.
