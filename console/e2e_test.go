@@ -26,8 +26,10 @@ import (
 // TestEndToEnd drives the real scimd server with a headless Chromium the way
 // an account admin does: sign in, create an account, generate a token, copy
 // it, let an identity provider use it, watch people arrive, regenerate and
-// revoke it, sign out. It saves screenshots of the main pages to
-// docs/screenshots. Without Chromium it is skipped, except under CI=true.
+// revoke it, sign out. It saves screenshots of the main pages to a temporary
+// directory, or to docs/screenshots (the README's pictures) when
+// SCIMD_UPDATE_SCREENSHOTS=1. Without Chromium it is skipped, except under
+// CI=true.
 //
 // The server is built from ./cmd/scimd, or taken from SCIMD_E2E_BINARY when
 // that names a prebuilt binary.
@@ -38,7 +40,10 @@ func TestEndToEnd(t *testing.T) {
 	chromium := findChromium(t)
 	srv := startServer(t)
 	ctx := newBrowser(t, chromium)
-	shots := filepath.Join("..", "docs", "screenshots")
+	shots := t.TempDir()
+	if os.Getenv("SCIMD_UPDATE_SCREENSHOTS") == "1" {
+		shots = filepath.Join("..", "docs", "screenshots")
+	}
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}

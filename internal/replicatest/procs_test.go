@@ -86,7 +86,6 @@ func startReplica(t *testing.T, name, database string) *replica {
 		r.stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			os.WriteFile("/tmp/replica-debug.log", b, 0o644)
 			t.Logf("log of %s:\n%s", name, tail(b, 150))
 		}
 	})
