@@ -92,7 +92,7 @@ func (c *cluster) start(t *testing.T) {
 // "fast" ends every session at once, rolling back open transactions.
 func (c *cluster) stop(t *testing.T) {
 	t.Helper()
-	c.pgctl(t, "stop", "-w", "-m", "fast")
+	c.pgctl(t, "stop", "-w", "-m", "immediate")
 }
 
 // pgctl runs pg_ctl; a nil t ignores failures (cleanup).
