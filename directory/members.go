@@ -31,7 +31,8 @@ const maxMembersPerRequest = 100_000
 // stored in the membership table, not in the document. present reports
 // whether the document named members at all, which for PUT decides whether
 // the member list is replaced.
-func splitMembers(kind Kind, doc map[string]any) (members []Member, present bool, rest map[string]any, err error) {
+func splitMembers(kind Kind, doc map[string]any) (members []Member, present bool,
+	rest map[string]any, err error) {
 	rest = make(map[string]any, len(doc))
 	var raw any
 	for k, v := range doc {
@@ -178,7 +179,8 @@ func (s *Service) addMembers(tx Tx, groupID string, members []Member) ([]Member,
 
 // applyMemberOp carries out one membership change and returns the members it
 // really added and removed.
-func (s *Service) applyMemberOp(tx Tx, groupID string, op memberOp) (added, removed []Member, err error) {
+func (s *Service) applyMemberOp(tx Tx, groupID string,
+	op memberOp) (added, removed []Member, err error) {
 	switch op.kind {
 	case opAdd:
 		added, err = s.addMembers(tx, groupID, op.members)

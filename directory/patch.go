@@ -14,7 +14,8 @@ import (
 // document changes are validated as a whole afterwards, like a PUT; member
 // operations become row changes in the membership table, so adding one member
 // to a large group costs one row.
-func (s *Service) Patch(ctx context.Context, actor Actor, kind Kind, id string, req *patch.Request, ifMatch Version) (*View, error) {
+func (s *Service) Patch(ctx context.Context, actor Actor, kind Kind, id string,
+	req *patch.Request, ifMatch Version) (*View, error) {
 	rt := ResourceType(kind)
 	var written *Resource
 	err := s.store.Write(ctx, actor.AccountID, func(tx Tx) error {

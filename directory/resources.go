@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -28,13 +27,6 @@ type View struct {
 	Members []Member
 }
 
-// Version is an If-Match precondition: the version a writer expects, or
-// AnyVersion when the request carried none.
-type Version = int64
-
-// AnyVersion means the write has no precondition.
-const AnyVersion Version = 0
-
 // ResourceType returns the SCIM resource type of kind.
 func ResourceType(kind Kind) *scim.ResourceType {
 	if kind == KindGroup {
@@ -45,7 +37,8 @@ func ResourceType(kind Kind) *scim.ResourceType {
 
 // Get returns one resource. withMembers loads a group's members, which a
 // caller skips when the client excluded them.
-func (s *Service) Get(ctx context.Context, accountID string, kind Kind, id string, withMembers bool) (*View, error) {
+func (s *Service) Get(ctx context.Context, accountID string, kind Kind, id string,
+	withMembers bool) (*View, error) {
 	r, err := s.store.Resource(ctx, accountID, kind, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, notFound(kind, id)
@@ -68,7 +61,8 @@ type ListResult struct {
 
 // List returns the page of resources that q selects, with users' groups and,
 // when withMembers is set, groups' members.
-func (s *Service) List(ctx context.Context, accountID string, kind Kind, q Query, withMembers bool) (*ListResult, error) {
+func (s *Service) List(ctx context.Context, accountID string, kind Kind, q Query,
+	withMembers bool) (*ListResult, error) {
 	page, err := s.store.List(ctx, accountID, kind, q)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, err)
@@ -136,7 +130,8 @@ func (s *Service) allMembers(ctx context.Context, accountID, groupID string) ([]
 }
 
 // Create stores a new user or group from a client's document.
-func (s *Service) Create(ctx context.Context, actor Actor, kind Kind, doc map[string]any) (*View, error) {
+func (s *Service) Create(ctx context.Context, actor Actor, kind Kind,
+	doc map[string]any) (*View, error) {
 	rt := ResourceType(kind)
 	members, _, doc, err := splitMembers(kind, doc)
 	if err != nil {
@@ -204,7 +199,8 @@ func (s *Service) committed(ctx context.Context, r *Resource, withMembers bool,
 // Replace overwrites a resource with a client's document (PUT). A group's
 // members are replaced by difference: only memberships that change are
 // touched and get events.
-func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string, doc map[string]any, ifMatch Version) (*View, error) {
+func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string,
+	doc map[string]any, ifMatch Version) (*View, error) {
 	rt := ResourceType(kind)
 	members, hasMembers, doc, err := splitMembers(kind, doc)
 	if err != nil {
@@ -239,7 +235,8 @@ func (s *Service) Replace(ctx context.Context, actor Actor, kind Kind, id string
 }
 
 // Delete removes a resource and every membership it takes part in.
-func (s *Service) Delete(ctx context.Context, actor Actor, kind Kind, id string, ifMatch Version) error {
+func (s *Service) Delete(ctx context.Context, actor Actor, kind Kind, id string,
+	ifMatch Version) error {
 	return s.store.Write(ctx, actor.AccountID, func(tx Tx) error {
 		old, err := s.current(tx, kind, id, ifMatch)
 		if err != nil {
@@ -272,7 +269,8 @@ func (s *Service) current(tx Tx, kind Kind, id string, ifMatch Version) (*Resour
 // update writes a new document and membership changes over old, with their
 // events, or does nothing when nothing changes. It returns the resource as
 // stored: the new one, or old when nothing changed.
-func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any, ops []memberOp) (*Resource, error) {
+func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any,
+	ops []memberOp) (*Resource, error) {
 	next := *old
 	setDoc(&next, doc)
 	changed := changedAttributes(old.Doc, next.Doc)
@@ -330,7 +328,8 @@ func (s *Service) updateEvents(actor Actor, old, next *Resource, changed []strin
 
 // normalize validates a document; withSchemas also checks its schemas
 // attribute, which a client's document has and a patched stored one lacks.
-func (s *Service) normalize(rt *scim.ResourceType, doc map[string]any, withSchemas bool) (map[string]any, error) {
+func (s *Service) normalize(rt *scim.ResourceType, doc map[string]any,
+	withSchemas bool) (map[string]any, error) {
 	normalize := scim.NormalizeAttributes
 	if withSchemas {
 		normalize = scim.Normalize
@@ -437,22 +436,4 @@ func deletedType(kind Kind) string {
 		return EventGroupDeleted
 	}
 	return EventUserDeleted
-}
-
-// ETag renders a version as the weak entity tag of RFC 7644 §3.14.
-func ETag(v Version) string {
-	return fmt.Sprintf(`W/"%d"`, v)
-}
-
-// ParseETag reads an entity tag back into a version. A strong tag is read as
-// a weak one, since clients copy what they saw. It returns false for a tag
-// scimd cannot have made.
-func ParseETag(tag string) (Version, bool) {
-	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-	tag = strings.Trim(tag, `"`)
-	var v int64
-	if _, err := fmt.Sscanf(tag, "%d", &v); err != nil || v < 1 || fmt.Sprint(v) != tag {
-		return 0, false
-	}
-	return v, true
 }

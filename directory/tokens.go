@@ -49,7 +49,8 @@ func newSecret() (string, error) {
 // CreateToken makes a new SCIM token for an account and returns its secret,
 // which is not stored and cannot be shown again. ttl 0 means it never
 // expires.
-func (s *Service) CreateToken(ctx context.Context, accountID, label string, ttl time.Duration) (string, *Token, error) {
+func (s *Service) CreateToken(ctx context.Context, accountID, label string,
+	ttl time.Duration) (string, *Token, error) {
 	if _, err := s.store.Account(ctx, accountID); err != nil {
 		return "", nil, fmt.Errorf("find account %q: %w", accountID, err)
 	}
@@ -80,7 +81,8 @@ func (s *Service) CreateToken(ctx context.Context, accountID, label string, ttl 
 // RotateToken makes a new token with the old one's label and lets the old
 // one keep working for overlap (0 stops it at once), so that an identity
 // provider can be switched to the new secret without a gap.
-func (s *Service) RotateToken(ctx context.Context, accountID, id string, overlap time.Duration) (string, *Token, error) {
+func (s *Service) RotateToken(ctx context.Context, accountID, id string,
+	overlap time.Duration) (string, *Token, error) {
 	old, err := s.store.Token(ctx, accountID, id)
 	if err != nil {
 		return "", nil, fmt.Errorf("find token %q: %w", id, err)

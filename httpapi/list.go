@@ -116,7 +116,8 @@ func (a *API) decodeSearch(r *http.Request) (listRequest, error) {
 // respondList runs a list request over one or more kinds and writes the
 // ListResponse. Across kinds, the page continues from one kind into the
 // next, so paging still returns every resource once.
-func (a *API) respondList(w http.ResponseWriter, r *http.Request, c *call, kinds []directory.Kind, req listRequest) error {
+func (a *API) respondList(w http.ResponseWriter, r *http.Request, c *call,
+	kinds []directory.Kind, req listRequest) error {
 	resp := scim.ListResponse{StartIndex: req.startIndex, Resources: []any{}}
 	skip, want := req.startIndex-1, req.count
 	for _, kind := range kinds {

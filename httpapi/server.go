@@ -195,7 +195,8 @@ func (a *API) wrap(base, route string, auth bool, h handler) http.Handler {
 
 // finish writes the access log record, the metrics and the activity entry
 // of one request.
-func (a *API) finish(r *http.Request, rec *recorder, c *call, st *state, route string, start time.Time) {
+func (a *API) finish(r *http.Request, rec *recorder, c *call, st *state, route string,
+	start time.Time) {
 	latency := time.Since(start)
 	scimType, detail := "", ""
 	if st.err != nil {
@@ -329,7 +330,9 @@ func validRequestID(id string) bool {
 		return false
 	}
 	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		plain := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.'
+		if !plain {
 			return false
 		}
 	}

@@ -50,7 +50,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, cfg: DefaultConfig()}
 	name := args[0]
 	args = args[1:]
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (name == "account" || name == "token" || name == "apikey" || name == "admin") {
+	grouped := name == "account" || name == "token" || name == "apikey" || name == "admin"
+	if grouped && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name += " " + args[0]
 		args = args[1:]
 	}
@@ -157,7 +158,8 @@ func (c *command) migrate(args []string) error {
 
 // withService parses flags and runs fn with a service over the configured
 // database; the server may be running at the same time.
-func (c *command) withService(name string, args []string, extra func(*flag.FlagSet), fn func(args []string, svc *directory.Service) error) error {
+func (c *command) withService(name string, args []string, extra func(*flag.FlagSet),
+	fn func(args []string, svc *directory.Service) error) error {
 	return c.withStore(name, args, extra, func(args []string, store *sqlstore.DB) error {
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		return fn(args, directory.NewService(store, directory.WithLogger(quiet)))
@@ -165,7 +167,8 @@ func (c *command) withService(name string, args []string, extra func(*flag.FlagS
 }
 
 // withStore parses flags and runs fn with the configured database, migrated.
-func (c *command) withStore(name string, args []string, extra func(*flag.FlagSet), fn func(args []string, store *sqlstore.DB) error) error {
+func (c *command) withStore(name string, args []string, extra func(*flag.FlagSet),
+	fn func(args []string, store *sqlstore.DB) error) error {
 	fs, err := c.flags(name)
 	if err != nil {
 		return err
@@ -188,7 +191,7 @@ func (c *command) withStore(name string, args []string, extra func(*flag.FlagSet
 }
 
 func (c *command) accountCreate(args []string) error {
-	return c.withService("account create", args, nil, func(args []string, svc *directory.Service) error {
+	run := func(args []string, svc *directory.Service) error {
 		if len(args) != 1 {
 			return fmt.Errorf("give the account's name: scimd account create NAME")
 		}
@@ -201,7 +204,8 @@ func (c *command) accountCreate(args []string) error {
 		}
 		fmt.Fprintln(c.stdout, a.ID)
 		return nil
-	})
+	}
+	return c.withService("account create", args, nil, run)
 }
 
 func (c *command) accountList(args []string) error {
@@ -227,7 +231,7 @@ func (c *command) tokenCreate(args []string) error {
 		fs.StringVar(&label, "label", "", "a label to recognise the token by")
 		fs.DurationVar(&expires, "expires", 0, "lifetime, e.g. 8760h; 0 never expires")
 	}
-	return c.withService("token create", args, extra, func(args []string, svc *directory.Service) error {
+	run := func(args []string, svc *directory.Service) error {
 		a, err := findAccount(c.ctx, svc, account)
 		if err != nil {
 			return err
@@ -238,7 +242,8 @@ func (c *command) tokenCreate(args []string) error {
 		}
 		fmt.Fprintln(c.stdout, secret)
 		return nil
-	})
+	}
+	return c.withService("token create", args, extra, run)
 }
 
 func (c *command) tokenList(args []string) error {
@@ -302,7 +307,8 @@ func (c *command) apikeyCreate(args []string) error {
 	})
 }
 
-func findAccount(ctx context.Context, svc *directory.Service, ref string) (*directory.Account, error) {
+func findAccount(ctx context.Context, svc *directory.Service,
+	ref string) (*directory.Account, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("--account is required")
 	}

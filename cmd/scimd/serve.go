@@ -61,7 +61,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.closers = append(m.closers, func(context.Context) error { stopPruner(); return nil })
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	api := httpapi.New(httpapi.Config{
 		Service:   m.service,
@@ -213,7 +214,8 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*sqlstore.DB, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger,
+	migrate bool) (*sqlstore.DB, error) {
 	store, err := sqlstore.Open(ctx, sqlstore.Config{
 		URL:          cfg.DatabaseURL,
 		DataDir:      cfg.DataDir,

@@ -86,7 +86,8 @@ func startReplica(t *testing.T, name, database string) *replica {
 		r.stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			t.Logf("log of %s:\n%s", name, tail(b, 150))
+			t.Logf("log of %s, all but access records:\n%s\nlast records:\n%s", name,
+				notAccess(b), tail(b, 40))
 		}
 	})
 
@@ -156,6 +157,19 @@ func (r *replica) stop() {
 		r.cmd.Process.Kill()
 		<-r.done
 	}
+}
+
+// notAccess returns the records of a log that are no access records, or
+// are access records of server errors: what explains a failure.
+func notAccess(b []byte) string {
+	var out [][]byte
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"msg":"request"`)) ||
+			bytes.Contains(line, []byte(`"status":500`)) {
+			out = append(out, line)
+		}
+	}
+	return string(bytes.Join(out, []byte("\n")))
 }
 
 func tail(b []byte, lines int) string {
