@@ -20,6 +20,8 @@ type Config struct {
 	DataDir     string // SQLite data directory
 	DatabaseURL string // "" for SQLite in DataDir; postgres://... for PostgreSQL
 	PublicURL   string // how clients reach scimd, for links and meta.location
+	TLSCert     string // PEM certificate file; with TLSKey, scimd serves HTTPS itself
+	TLSKey      string // PEM private key file
 	LogLevel    string
 	LogFormat   string // "text" or "json"
 
@@ -59,6 +61,9 @@ func (c *Config) vars() []envVar {
 			usage: "postgres:// URL; empty uses SQLite in the data directory", str: &c.DatabaseURL},
 		{env: "SCIMD_PUBLIC_URL", flag: "public-url",
 			usage: "external URL, e.g. https://scim.example.com", str: &c.PublicURL},
+		{env: "SCIMD_TLS_CERT", flag: "tls-cert",
+			usage: "PEM certificate file; serve HTTPS with --tls-key", str: &c.TLSCert},
+		{env: "SCIMD_TLS_KEY", flag: "tls-key", usage: "PEM private key file", str: &c.TLSKey},
 		{env: "SCIMD_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "SCIMD_LOG_FORMAT", flag: "log-format", usage: "text or json", str: &c.LogFormat},
 		{env: "SCIMD_DB_MAX_CONNS", flag: "db-max-conns",
@@ -121,6 +126,9 @@ func (v envVar) set(s string) error {
 	return err
 }
 
+// TLS reports whether scimd serves HTTPS itself.
+func (c Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
+
 // LogValue renders the effective configuration for the start-up log, with
 // the database password redacted.
 func (c Config) LogValue() slog.Value {
@@ -129,6 +137,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data", c.DataDir),
 		slog.String("database", redactURL(c.DatabaseURL)),
 		slog.String("public_url", c.PublicURL),
+		slog.Bool("tls", c.TLS()),
 		slog.Int("db_max_conns", c.MaxOpenConns),
 		slog.Int64("max_body_bytes", c.Limits.MaxBodyBytes),
 		slog.Int("max_filter_length", c.Limits.MaxFilterLength),

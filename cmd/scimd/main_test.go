@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -152,5 +157,52 @@ func TestAdminCreate(t *testing.T) {
 		if code != tc.code || !strings.Contains(out, tc.out) {
 			t.Errorf("%v: exit %d, out %q, stderr %q; want exit %d and %q", tc.args, code, out, stderr, tc.code, tc.out)
 		}
+	}
+}
+
+// TestServeTLS starts scimd with a certificate and checks that it answers
+// over HTTPS, and that half a TLS configuration is refused.
+func TestServeTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePEM(t, cert, "CERTIFICATE", srv.TLS.Certificates[0].Certificate[0])
+	der, err := x509.MarshalPKCS8PrivateKey(srv.TLS.Certificates[0].PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, key, "PRIVATE KEY", der)
+
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.TLSCert, cfg.TLSKey = "127.0.0.1:0", filepath.Join(dir, "data"), cert, key
+	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !strings.HasPrefix(m.URL(), "https://") {
+		t.Fatalf("URL = %s, want https", m.URL())
+	}
+	resp, err := srv.Client().Get(m.URL() + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz over TLS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz = %d", resp.StatusCode)
+	}
+
+	cfg.TLSKey = ""
+	if err := (&Main{Config: cfg}).Open(context.Background()); err == nil {
+		t.Fatal("a certificate without a key was accepted")
+	}
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

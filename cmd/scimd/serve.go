@@ -44,6 +44,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.Default()
 	}
+	if (m.Config.TLSCert == "") != (m.Config.TLSKey == "") {
+		return fmt.Errorf("serve HTTPS: give both --tls-cert and --tls-key")
+	}
 	store, err := openStore(ctx, m.Config, m.Logger, true)
 	if err != nil {
 		return err
@@ -84,7 +87,7 @@ func (m *Main) Open(ctx context.Context) error {
 	ui, err := console.New(console.Config{
 		Service:   m.service,
 		PublicURL: m.Config.PublicURL,
-		Secure:    strings.HasPrefix(m.Config.PublicURL, "https://"),
+		Secure:    m.Config.TLS() || strings.HasPrefix(m.Config.PublicURL, "https://"),
 		Logger:    m.Logger,
 	})
 	if err != nil {
@@ -108,7 +111,13 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.server.Serve(ln) }()
+	go func() {
+		if m.Config.TLS() {
+			m.done <- m.server.ServeTLS(ln, m.Config.TLSCert, m.Config.TLSKey)
+			return
+		}
+		m.done <- m.server.Serve(ln)
+	}()
 	m.announce(ctx)
 	return nil
 }
@@ -144,7 +153,10 @@ func (m *Main) startEvents(mux *http.ServeMux) error {
 // URL is the base URL the server answers at.
 func (m *Main) URL() string {
 	if m.Config.PublicURL != "" {
-		return m.Config.PublicURL
+		return strings.TrimRight(m.Config.PublicURL, "/")
+	}
+	if m.Config.TLS() {
+		return "https://" + m.ln.Addr().String()
 	}
 	return "http://" + m.ln.Addr().String()
 }
