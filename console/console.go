@@ -9,6 +9,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -60,8 +61,27 @@ type Config struct {
 	// failures under. The default is the host of the request's RemoteAddr;
 	// behind a proxy, pass one that trusts its forwarding header.
 	ClientAddr func(*http.Request) string
-	Logger     *slog.Logger
-	Now        func() time.Time // for tests; default time.Now
+	// AllowPrivateWebhooks lets operators, never account admins, add
+	// endpoints at loopback, private and other non-public addresses. Set it
+	// with the webhook dispatcher's AllowPrivate, which lets deliveries
+	// reach them.
+	AllowPrivateWebhooks bool
+	// Webhooks sends test events and starts delivery at once after an
+	// endpoint is added or enabled; nil hides the test button.
+	Webhooks Webhooks
+	Logger   *slog.Logger
+	Now      func() time.Time // for tests; default time.Now
+}
+
+// Webhooks is the part of the webhook dispatcher that the console drives.
+// *webhook.Dispatcher implements it.
+type Webhooks interface {
+	// SendTest delivers a test event to e at once and returns the attempt,
+	// failed or not. Its error is for an attempt that could not be made or
+	// recorded.
+	SendTest(ctx context.Context, e *directory.Endpoint) (*directory.Delivery, error)
+	// Kick asks for a delivery round now.
+	Kick()
 }
 
 // server holds the console's parsed templates and configuration.
@@ -136,6 +156,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /accounts/{id}/groups", s.authed(s.groups))
 	mux.Handle("GET /accounts/{id}/groups/{gid}", s.authed(s.group))
 	mux.Handle("GET /accounts/{id}/activity", s.authed(s.activity))
+	mux.Handle("GET /accounts/{id}/webhooks", s.authed(s.webhooks))
+	mux.Handle("POST /accounts/{id}/webhooks", s.authed(s.createEndpoint))
+	mux.Handle("POST /accounts/{id}/webhooks/{wid}/{action}", s.authed(s.endpointAction))
 	mux.Handle("GET /accounts/{id}/admins", s.authed(s.admins))
 	mux.Handle("POST /accounts/{id}/admins", s.authed(s.addAdmin))
 

@@ -50,12 +50,24 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with configure, when not nil, changing the
+// console's configuration, such as to give it a webhook dispatcher on the
+// test's database.
+func newEnvWith(t *testing.T, configure func(*sqlstore.DB, *console.Config)) *env {
+	t.Helper()
 	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	quiet := slog.New(slog.DiscardHandler)
 	svc := directory.NewService(db, directory.WithClock(c.Now), directory.WithLogger(quiet))
-	h, err := console.New(console.Config{Service: svc, Store: db, Now: c.Now,
-		PublicURL: "https://scim.example.com", Logger: quiet})
+	cfg := console.Config{Service: svc, Store: db, Now: c.Now,
+		PublicURL: "https://scim.example.com", Logger: quiet}
+	if configure != nil {
+		configure(db, &cfg)
+	}
+	h, err := console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,7 @@ var funcs = template.FuncMap{
 		return many
 	},
 	"add": func(a, b int) int { return a + b },
+	"has": slices.Contains[[]string],
 	"deref": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 
@@ -271,6 +272,16 @@ func (s *Service) current(tx Tx, kind Kind, id string, ifMatch Version) (*Resour
 // stored: the new one, or old when nothing changed.
 func (s *Service) update(tx Tx, actor Actor, old *Resource, doc map[string]any,
 	ops []memberOp) (*Resource, error) {
+	// A user's "active" is never unassigned. A new user without it is
+	// active, but a PUT that leaves it out, or a PATCH that removes it,
+	// keeps the current state: RFC 7644 §3.5.1 lets a server take an
+	// omitted attribute as not asserted, and reading it as true would
+	// silently reactivate a deactivated account. doc is copied, since fn
+	// may run again.
+	if _, ok := doc["active"]; old.Kind == KindUser && !ok {
+		doc = maps.Clone(doc)
+		doc["active"] = old.Active
+	}
 	next := *old
 	setDoc(&next, doc)
 	changed := changedAttributes(old.Doc, next.Doc)
@@ -346,6 +357,9 @@ func (s *Service) normalize(rt *scim.ResourceType, doc map[string]any,
 	// anyone by password, so a password a client sends is accepted and
 	// dropped rather than kept.
 	delete(out, "password")
+	if err := checkLookupSizes(Kind(rt.ID), out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -60,6 +60,12 @@ type Endpoint struct {
 	// EventTypes selects the event types to send; empty sends every type.
 	EventTypes []string
 	Enabled    bool
+	// AllowPrivate lets deliveries reach loopback, private and link-local
+	// addresses when the server allows them at all (scimd serve
+	// --webhook-allow-private). Only endpoints that operators make get it:
+	// an account admin's endpoint is held to public addresses whatever its
+	// name resolves to at delivery time.
+	AllowPrivate bool
 	// FailingSince is set when deliveries have failed for longer than the
 	// retry window and cleared by the next success.
 	FailingSince *time.Time

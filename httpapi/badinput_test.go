@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -82,6 +84,12 @@ func badBodies(id badIDs) []badCase {
 		{"empty", "POST", "/Users", ` `, 400, invSyntax, "empty"},
 		{"malformed-put", "PUT", a, `{"userName":`, 400, invSyntax, "not valid JSON"},
 		{"malformed-patch", "PATCH", a, `{"Operations": [`, 400, invSyntax, "not valid JSON"},
+		{"duplicate-member", "POST", "/Users", `{"schemas": ["` + scim.UserSchema + `"],
+			"userName": "carol@example.com", "userName": "admin@example.com"}`,
+			400, invSyntax, `"userName" twice`},
+		{"duplicate-member-patch", "PATCH", a, `{"schemas": ["` + scim.PatchOpSchema + `"],
+			"Operations": [{"op": "replace", "path": "active", "value": true,
+			"value": false}]}`, 400, invSyntax, `"value" twice`},
 	}
 }
 
@@ -118,18 +126,43 @@ func badDocuments(id badIDs) []badCase {
 	}
 }
 
-// Bodies over the limit, whichever method sends them.
+// Bodies over the limit, whichever method sends them, and values too long
+// for the indexed lookup columns. Those are random hex, which PostgreSQL
+// cannot compress below its index entry limit as it would a repeated
+// letter.
 func badSizes(id badIDs) []badCase {
 	limit := httpapi.DefaultLimits.MaxBodyBytes
 	big := `{"schemas":["` + scim.UserSchema + `"],"userName":"x","title":"` +
 		strings.Repeat("a", int(limit)) + `"}`
 	n := fmt.Sprint(limit)
+	long := randomText(1025)
+	email := []any{map[string]any{"value": "c@example.com"}, map[string]any{"value": long}}
+	group := newGroup("Long")
+	group["externalId"] = long
 	return []badCase{
 		{"post", "POST", "/Users", big, 413, "", n},
 		{"put", "PUT", "/Users/" + id.alice, big, 413, "", n},
 		{"patch", "PATCH", "/Users/" + id.alice, big, 413, "", n},
 		{"search", "POST", "/Users/.search", big, 413, "", n},
+		{"long-userName", "POST", "/Users", user("userName", long), 400, invValue,
+			`"userName" is 1025 bytes long; at most 1024`},
+		{"long-externalId", "PUT", "/Users/" + id.alice, user("externalId", long), 400,
+			invValue, `"externalId" is 1025 bytes`},
+		{"long-email", "POST", "/Users", user("emails", email), 400, invValue,
+			`"emails[1].value" is 1025 bytes`},
+		{"long-displayName", "PATCH", "/Users/" + id.alice,
+			patchOp(op("replace", "displayName", long)), 400, invValue, `"displayName"`},
+		{"long-group-name", "POST", "/Groups", newGroup(long), 400, invValue,
+			`"displayName" is 1025 bytes`},
+		{"long-group-externalId", "POST", "/Groups", group, 400, invValue, `"externalId"`},
 	}
+}
+
+// randomText returns n bytes of random lowercase hex.
+func randomText(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
 }
 
 // A userName taken in another case (RFC 7643 §4.1: caseExact false).

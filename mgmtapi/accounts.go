@@ -127,11 +127,13 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	ttl := time.Duration(in.TTLSeconds) * time.Second
-	if in.TTLSeconds < 0 || ttl > maxTokenTTL {
+	// Seconds are compared before they become a Duration, whose nanoseconds
+	// would overflow into a small or negative value for a huge input.
+	if in.TTLSeconds < 0 || in.TTLSeconds > int64(maxTokenTTL/time.Second) {
 		return invalid("ttl_seconds is 0 (never expires) or up to %d, not %d",
 			int64(maxTokenTTL/time.Second), in.TTLSeconds)
 	}
+	ttl := time.Duration(in.TTLSeconds) * time.Second
 	secret, t, err := a.cfg.Service.CreateToken(r.Context(), r.PathValue("account"), in.Label, ttl)
 	if err != nil {
 		return err
@@ -153,11 +155,11 @@ func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	overlap := defaultOverlap
 	if n := in.OverlapSeconds; n != nil {
-		overlap = time.Duration(*n) * time.Second
-		if *n < 0 || overlap > maxOverlap {
+		if *n < 0 || *n > int64(maxOverlap/time.Second) {
 			return invalid("overlap_seconds is 0 (the old token stops at once) to %d, not %d",
 				int64(maxOverlap/time.Second), *n)
 		}
+		overlap = time.Duration(*n) * time.Second
 	}
 	secret, t, err := a.cfg.Service.RotateToken(r.Context(), r.PathValue("account"),
 		r.PathValue("token"), overlap)

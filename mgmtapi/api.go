@@ -48,8 +48,12 @@ type Config struct {
 	// Webhooks, when set, sends test events and is kicked after changes to
 	// endpoints. Without it the test route answers 503.
 	Webhooks Webhooks
-	Logger   *slog.Logger
-	Now      func() time.Time // default time.Now
+	// AllowPrivateWebhooks accepts endpoint URLs that name a loopback,
+	// private or other non-public address, or localhost; see
+	// directory.CheckWebhookHost. Pair it with webhook.Config.AllowPrivate.
+	AllowPrivateWebhooks bool
+	Logger               *slog.Logger
+	Now                  func() time.Time // default time.Now
 }
 
 // API serves the management API. It is an http.Handler for paths under

@@ -170,6 +170,12 @@ func TestAccountsAndTokens(t *testing.T) {
 			400, "invalid", "ttl_seconds"},
 		{"overlap-too-long", "POST", "/accounts/" + acc.ID + "/tokens/" + next.ID + "/rotate",
 			`{"overlap_seconds":99999999}`, 400, "invalid", "overlap_seconds"},
+		// Seconds whose nanoseconds overflow an int64: negative, which once
+		// made a token that never expires, and nearly zero.
+		{"ttl-overflow", "POST", "/accounts/" + acc.ID + "/tokens",
+			`{"ttl_seconds":9223372037}`, 400, "invalid", "ttl_seconds"},
+		{"overlap-overflow", "POST", "/accounts/" + acc.ID + "/tokens/" + next.ID + "/rotate",
+			`{"overlap_seconds":18446744074}`, 400, "invalid", "overlap_seconds"},
 		{"rotate-unknown", "POST", "/accounts/" + acc.ID + "/tokens/nope/rotate", ``,
 			404, "not_found", ""},
 		{"revoke-unknown", "DELETE", "/accounts/" + acc.ID + "/tokens/nope", ``,
@@ -179,7 +185,8 @@ func TestAccountsAndTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := e.call(tt.method, tt.path, tt.body)
-			msg, _ := body["error"].(map[string]any)["message"].(string)
+			errObj, _ := body["error"].(map[string]any)
+			msg, _ := errObj["message"].(string)
 			if status != tt.status || errCode(body) != tt.code || !strings.Contains(msg, tt.detail) {
 				t.Errorf("got %d %v, want %d %s mentioning %q", status, body, tt.status,
 					tt.code, tt.detail)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,10 +65,11 @@ type webhookInput struct {
 	Secret     *string   `json:"secret"`
 }
 
-// apply checks in and copies its fields onto e.
-func (in *webhookInput) apply(e *directory.Endpoint) error {
+// apply checks in and copies its fields onto e. allowPrivate lets the URL
+// name a non-public address (see directory.CheckWebhookHost).
+func (in *webhookInput) apply(e *directory.Endpoint, allowPrivate bool) error {
 	if in.URL != nil {
-		if err := checkURL(*in.URL); err != nil {
+		if err := checkURL(*in.URL, allowPrivate); err != nil {
 			return err
 		}
 		e.URL = *in.URL
@@ -92,7 +94,7 @@ func (in *webhookInput) apply(e *directory.Endpoint) error {
 	return nil
 }
 
-func checkURL(s string) error {
+func checkURL(s string, allowPrivate bool) error {
 	u, err := url.Parse(s)
 	switch {
 	case len(s) > maxURL:
@@ -101,6 +103,10 @@ func checkURL(s string) error {
 		return invalid("url is an absolute http or https URL, not %q", s)
 	case u.User != nil:
 		return invalid("url carries no credentials; the signature authenticates scimd")
+	}
+	if err := directory.CheckWebhookHost(u.Hostname(), allowPrivate); err != nil {
+		return invalid("url: %s", strings.TrimPrefix(err.Error(),
+			directory.ErrInvalid.Error()+": "))
 	}
 	return nil
 }
@@ -120,7 +126,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := &directory.Endpoint{ID: uuid.NewString(), AccountID: in.AccountID, Enabled: true,
 		CreatedAt: a.cfg.Now().UTC()}
-	if err := in.apply(e); err != nil {
+	if err := in.apply(e, a.cfg.AllowPrivateWebhooks); err != nil {
 		return err
 	}
 	if e.Secret == "" {
@@ -195,7 +201,7 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if in.AccountID != "" && in.AccountID != e.AccountID {
 		return invalid("account_id of an endpoint cannot change; create another endpoint")
 	}
-	if err := in.apply(e); err != nil {
+	if err := in.apply(e, a.cfg.AllowPrivateWebhooks); err != nil {
 		return err
 	}
 	if err := a.cfg.Store.UpdateEndpoint(r.Context(), e); err != nil {

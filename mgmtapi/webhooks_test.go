@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/mgmtapi"
 	"github.com/scimd/scimd/scimdclient"
 )
 
@@ -194,5 +195,53 @@ func TestWebhookValidation(t *testing.T) {
 	status, body := e.call("POST", "/webhooks", `{"url":"http://x.test","secret":"`+own+`"}`)
 	if status != 201 || body["secret"] != own || body["account_id"] != nil {
 		t.Errorf("own secret on a global endpoint: %d %v", status, body)
+	}
+}
+
+// TestWebhookPrivateAddresses checks that, unless the operator allows it, an
+// endpoint URL cannot name this host or a private or link-local address
+// (the dispatcher also checks the address each name resolves to).
+func TestWebhookPrivateAddresses(t *testing.T) {
+	e := sqliteEnv(t)
+	strict, err := mgmtapi.New(mgmtapi.Config{Service: e.svc, Store: e.db, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, body string) (int, string) {
+		req := httptest.NewRequest(method, mgmtapi.Prefix+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		rec := httptest.NewRecorder()
+		strict.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	status, body := call("POST", "/webhooks", `{"url":"https://vendor.example/hook"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("public URL: %d %s", status, body)
+	}
+	var created struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range []struct{ name, method, path, url string }{
+		{"loopback", "POST", "/webhooks", "http://127.0.0.1:8080/hook"},
+		{"loopback-v6", "POST", "/webhooks", "http://[::1]/hook"},
+		{"metadata", "POST", "/webhooks", "http://169.254.169.254/latest/meta-data/"},
+		{"private", "POST", "/webhooks", "https://10.0.0.5/hook"},
+		{"localhost", "POST", "/webhooks", "http://localhost:9000/hook"},
+		{"patch-to-private", "PATCH", "/webhooks/" + created.ID, "http://192.168.1.10/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(tt.method, tt.path, `{"url":"`+tt.url+`"}`)
+			if status != http.StatusBadRequest || !strings.Contains(body, "public") ||
+				!strings.Contains(body, "--webhook-allow-private") {
+				t.Errorf("got %d %s, want 400 naming the setting", status, body)
+			}
+		})
+	}
+
+	// The env's API runs as with --webhook-allow-private.
+	if status, body := e.call("POST", "/webhooks", `{"url":"http://127.0.0.1:9/"}`); status != 201 {
+		t.Errorf("allowed private URL: %d %v", status, body)
 	}
 }

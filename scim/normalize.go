@@ -91,6 +91,16 @@ func (n *normalizer) single(a *Attribute, path string, v any) (any, bool, error)
 		return nil, false, nil
 	}
 	if a.Type != Complex {
+		// An empty string is no value (RFC 7644 §3.4.2.2 "pr"), so it is
+		// unassigned like null: stored, it would be "" in the document but
+		// absent from the lookup columns, and filters would disagree.
+		if v == "" && a.Type != Boolean && a.Type != Integer && a.Type != Decimal {
+			if a.Required {
+				return nil, false, BadRequest(ErrInvalidValue,
+					"attribute %q must not be empty", path)
+			}
+			return nil, false, nil
+		}
 		val, err := coerce(a, path, v)
 		return val, err == nil, err
 	}
@@ -145,17 +155,12 @@ func (n *normalizer) object(attrs []*Attribute, path, prefix string, v any) (
 }
 
 // checkRequired fails when obj, a normalized object, lacks one of the
-// required attributes among attrs or has it as an empty string.
+// required attributes among attrs. An empty string never reaches obj:
+// single refuses it for a required attribute.
 func checkRequired(attrs []*Attribute, obj map[string]any, prefix string) error {
 	for _, a := range attrs {
-		if !a.Required || a.Mutability == ReadOnly {
-			continue
-		}
-		switch v := obj[a.Name]; {
-		case v == nil:
+		if a.Required && a.Mutability != ReadOnly && obj[a.Name] == nil {
 			return BadRequest(ErrInvalidValue, "attribute %q is required", prefix+a.Name)
-		case v == "":
-			return BadRequest(ErrInvalidValue, "attribute %q must not be empty", prefix+a.Name)
 		}
 	}
 	return nil

@@ -24,8 +24,9 @@ const DefaultMaxBodyBytes = 1 << 20
 // Errors are *Error values: 413 when the body is larger than the limit (also
 // when r is an http.MaxBytesReader that hit its own limit), 400
 // invalidSyntax when the body is empty, is not valid JSON (the detail gives
-// the byte offset), is not an object or has data after the object. An error
-// reading r is returned wrapped, as is.
+// the byte offset), is not an object, has data after the object or names
+// one member twice in an object (exactly; names that differ in case are
+// Normalize's concern). An error reading r is returned wrapped, as is.
 func Decode(r io.Reader, maxBytes int64) (map[string]any, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBodyBytes
@@ -81,6 +82,15 @@ func decodeObject(body []byte) (map[string]any, error) {
 		return nil, BadRequest(ErrInvalidSyntax,
 			"request body must be a JSON object; got %s", kindOf(v))
 	}
+
+	// encoding/json keeps the last of two members with one name, where
+	// other parsers keep the first: a proxy or log that reads the body
+	// would see another value than scimd stores (RFC 8259 §4).
+	if name, offset, dup := duplicateName(body); dup {
+		return nil, BadRequest(ErrInvalidSyntax,
+			"request body names the member %q twice in one object, the second time "+
+				"before byte offset %d; send each member once", clip(name), offset)
+	}
 	return obj, nil
 }
 
@@ -123,7 +133,9 @@ func Normalize(rt *ResourceType, doc map[string]any) (map[string]any, []string, 
 //     under the extension's URN, also matched without regard to case; the
 //     extension counts as present whether or not "schemas" lists it.
 //   - null, an empty array and an empty complex value mean unassigned
-//     (RFC 7643 §2.5): the attribute is left out.
+//     (RFC 7643 §2.5): the attribute is left out. So does an empty string
+//     for an attribute whose values are strings, which "pr" counts as no
+//     value; for a required attribute it is an error.
 //   - Booleans may also be the strings "true" and "false" in any case, as
 //     Microsoft Entra ID sends them. Integers and decimals must be JSON
 //     numbers; integers come out as json.Number without a fraction. A

@@ -35,6 +35,15 @@ func TestDecode(t *testing.T) {
 		{"null", `null`, 0, 400, ErrInvalidSyntax, "got null"},
 		{"two-objects", `{"a":1}{"b":2}`, 0, 400, ErrInvalidSyntax, "data after the JSON object"},
 		{"trailing-garbage", `{"a":1} x`, 0, 400, ErrInvalidSyntax, "data after the JSON object"},
+		{"duplicate-member", `{"userName":"a","userName":"b"}`, 0, 400, ErrInvalidSyntax,
+			`member "userName" twice`},
+		{"duplicate-nested", `{"name":{"givenName":"a","x":[1,{"y":1}],"givenName":"b"}}`, 0,
+			400, ErrInvalidSyntax, `member "givenName" twice`},
+		{"duplicate-in-array", `{"emails":[{"value":"a"},{"value":"b","value":"c"}]}`, 0,
+			400, ErrInvalidSyntax, `member "value" twice`},
+		{"same-name-apart", `{"a":{"v":1},"b":{"v":2},"c":[{"v":1},{"v":2}],"v":{}}`, 0,
+			0, "", ""},
+		{"names-differ-in-case", `{"userName":"a","username":"b"}`, 0, 0, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,8 +274,13 @@ func TestNormalize(t *testing.T) {
 		{"entra-member-ref-null", GroupResourceType,
 			`{` + group + `,"displayName":"g","members":[{"$ref":null,"value":"u1"}]}`,
 			`{"displayName":"g","members":[{"value":"u1"}]}`, nil, "", ""},
-		{"empty-string-kept", UserResourceType, `{` + user + `,"userName":"b","title":""}`,
-			`{"userName":"b","title":""}`, nil, "", ""},
+		{"empty-string-unassigned", UserResourceType,
+			`{` + both + `,"userName":"b","title":"","externalId":"","profileUrl":"",` +
+				`"emails":[{"value":"","type":"work"}],"name":{"givenName":""},` +
+				ent + `:{"department":""}}`,
+			`{"userName":"b","emails":[{"type":"work"}]}`, nil, "", ""},
+		{"empty-string-required", GroupResourceType, `{` + group + `,"displayName":""}`,
+			"", nil, ErrInvalidValue, `attribute "displayName" must not be empty`},
 
 		// The schemas attribute.
 		{"schemas-missing", UserResourceType, `{"userName":"b"}`,

@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -288,16 +289,23 @@ func nullString(s string) any {
 // both sides of a comparison fold alike.
 func fold(s string) string { return strings.ToLower(s) }
 
-// redactURL hides a password in a database URL, for errors and logs.
+// redactURL hides a password in a database URL, for errors and logs: the
+// one in the user part and a password parameter, which pgx reads too.
+// Anything else, such as pgx's "host=... password=..." form, is not shown at
+// all.
 func redactURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" {
+		return "(not a URL)"
 	}
-	userinfo := u[scheme+3 : at]
-	if name, _, ok := strings.Cut(userinfo, ":"); ok {
-		return u[:scheme+3] + name + ":xxxxx" + u[at:]
+	if p.User != nil {
+		if _, ok := p.User.Password(); ok {
+			p.User = url.UserPassword(p.User.Username(), "xxxxx")
+		}
 	}
-	return u
+	if q := p.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		p.RawQuery = q.Encode()
+	}
+	return p.String()
 }

@@ -75,6 +75,11 @@ func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) 
 	if err := fn(stx); err != nil {
 		return err
 	}
+	// TODO(outage): when PostgreSQL dies after making a commit durable but
+	// before acknowledging it (a crash, not a clean shutdown), the commit
+	// error reads as ErrUnavailable and the client is told to retry a write
+	// that stands. Telling the two apart needs the transaction id kept and
+	// its status (pg_xact_status) checked once the database is back.
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", d.mapErr(err))
 	}

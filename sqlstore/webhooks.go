@@ -99,9 +99,9 @@ func (d *DB) CreateEndpoint(ctx context.Context, e *directory.Endpoint) error {
 	}
 	e.CreatedAt = stored(e.CreatedAt)
 	_, err = d.wdb.ExecContext(ctx, d.rebind(`INSERT INTO webhook_endpoints
-		(id, account_id, url, secret, event_types, enabled, failing_since, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, nullString(e.AccountID), e.URL, e.Secret, types, e.Enabled,
+		(id, account_id, url, secret, event_types, enabled, allow_private, failing_since,
+		created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, nullString(e.AccountID), e.URL, e.Secret, types, e.Enabled, e.AllowPrivate,
 		d.tsPtr(e.FailingSince), d.ts(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert endpoint %q: %w", e.URL, d.mapErr(err))
@@ -121,7 +121,7 @@ func encodeTypes(types []string) (string, error) {
 }
 
 const endpointColumns = `id, account_id, url, secret, event_types, enabled,
-	failing_since, created_at`
+	allow_private, failing_since, created_at`
 
 func scanEndpoint(row interface{ Scan(...any) error }) (*directory.Endpoint, error) {
 	var (
@@ -129,7 +129,7 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*directory.Endpoint, err
 		account sql.NullString
 		types   []byte
 	)
-	err := row.Scan(&e.ID, &account, &e.URL, &e.Secret, &types, &e.Enabled,
+	err := row.Scan(&e.ID, &account, &e.URL, &e.Secret, &types, &e.Enabled, &e.AllowPrivate,
 		scanTimePtr(&e.FailingSince), scanTime(&e.CreatedAt))
 	if err != nil {
 		return nil, err

@@ -106,6 +106,11 @@ func TestEndpoints(t *testing.T) {
 		now := time.Now()
 		global := mustEndpoint(t, db, "", now)
 		own := mustEndpoint(t, db, acc.ID, now.Add(time.Second))
+		operators := &directory.Endpoint{ID: uuid.NewString(), URL: "http://10.0.0.5/hook",
+			Secret: testSecret, AllowPrivate: true, CreatedAt: now.Add(2 * time.Second)}
+		if err := db.CreateEndpoint(ctx, operators); err != nil {
+			t.Fatal(err)
+		}
 
 		bad := &directory.Endpoint{ID: "x", AccountID: "no-such-account", URL: "https://x",
 			Secret: testSecret, CreatedAt: now}
@@ -131,9 +136,17 @@ func TestEndpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// An update leaves alone whether the endpoint may reach private
+		// addresses: who made it decides that.
+		own.AllowPrivate = true
+		if err := db.UpdateEndpoint(ctx, own); err != nil {
+			t.Fatal(err)
+		}
+
 		list, err := db.Endpoints(ctx)
-		if err != nil || len(list) != 2 || list[0].ID != global.ID || list[0].AccountID != "" ||
-			list[1].FailingSince != nil {
+		if err != nil || len(list) != 3 || list[0].ID != global.ID || list[0].AccountID != "" ||
+			list[1].FailingSince != nil || list[0].AllowPrivate || list[1].AllowPrivate ||
+			!list[2].AllowPrivate {
 			t.Fatalf("list: got %+v, %v", list, err)
 		}
 		for _, op := range []func() error{

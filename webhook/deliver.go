@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -174,7 +175,11 @@ func (d *Dispatcher) attempt(ctx context.Context, ep *directory.Endpoint, key []
 	id string, body []byte) *directory.Delivery {
 	start := d.cfg.Now()
 	del := &directory.Delivery{EndpointID: ep.ID, EventID: id, Time: start}
-	err := d.post(ctx, ep.URL, key, id, start, body, del)
+	client := d.public
+	if ep.AllowPrivate {
+		client = d.private
+	}
+	err := d.post(ctx, client, ep.URL, key, id, start, body, del)
 	del.Latency = d.cfg.Now().Sub(start)
 	if err != nil {
 		del.Error = err.Error()
@@ -182,21 +187,21 @@ func (d *Dispatcher) attempt(ctx context.Context, ep *directory.Endpoint, key []
 	return del
 }
 
-func (d *Dispatcher) post(ctx context.Context, url string, key []byte, id string,
-	ts time.Time, body []byte, del *directory.Delivery) error {
+func (d *Dispatcher) post(ctx context.Context, client *http.Client, target string,
+	key []byte, id string, ts time.Time, body []byte, del *directory.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return fmt.Errorf("build request: %w", withoutURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	SetHeaders(req.Header, key, id, ts, body)
 
-	resp, err := d.cfg.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return withoutURL(err)
 	}
 	defer resp.Body.Close()
 	del.StatusCode = resp.StatusCode
@@ -205,11 +210,25 @@ func (d *Dispatcher) post(ctx context.Context, url string, key []byte, id string
 	if del.OK() {
 		return nil
 	}
-	msg := strings.TrimSpace(string(snippet))
+	// The receiver's bytes become text in the attempts log: PostgreSQL
+	// refuses NUL and invalid UTF-8 in text, which would lose the record.
+	msg := strings.ReplaceAll(strings.ToValidUTF8(string(snippet), "\uFFFD"), "\x00", "")
+	msg = strings.TrimSpace(msg)
 	if msg == "" {
 		return fmt.Errorf("endpoint answered %s", resp.Status)
 	}
 	return fmt.Errorf("endpoint answered %s: %s", resp.Status, msg)
+}
+
+// withoutURL returns the cause of a *url.Error, whose text starts with the
+// whole URL: its path or query may hold the receiver's own key, and the
+// attempts log reaches people who may not see that (account admins, for a
+// global endpoint). Other errors are returned as they are.
+func withoutURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
 }
 
 // SendTest delivers a "webhook.test" event to ep at once, outside any

@@ -31,8 +31,18 @@ type Config struct {
 	Changes *directory.Changes
 	Logger  *slog.Logger
 	// Client sends the deliveries. Default: an http.Client that follows no
-	// redirects (a 3xx is a failed attempt) with Timeout per attempt.
+	// redirects (a 3xx is a failed attempt), uses no proxy, connects only to
+	// public addresses (see directory.PublicAddr) unless AllowPrivate lets
+	// it, and gives up after Timeout. A Client given here sends every
+	// delivery instead, and the address check is its own business.
 	Client *http.Client
+	// AllowPrivate lets deliveries to endpoints that allow it
+	// (directory.Endpoint.AllowPrivate: those operators make) reach
+	// loopback, private, link-local and other non-public addresses: for
+	// the vendor's receivers on the same host or network, and for tests.
+	// Otherwise such a delivery fails at connect time, whatever name led to
+	// the address.
+	AllowPrivate bool
 	// Owner names this replica in leases. Default: the host name and a
 	// random suffix.
 	Owner       string
@@ -61,6 +71,10 @@ type Dispatcher struct {
 	log  *slog.Logger
 	kick chan struct{}
 	slot chan struct{} // one token per free worker
+
+	// public delivers to endpoints held to public addresses; private to
+	// those that may reach more, when the configuration allows it.
+	public, private *http.Client
 
 	mu     sync.Mutex
 	busy   map[string]int // streams in progress per endpoint id
@@ -97,23 +111,25 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	public, private := cfg.Client, cfg.Client
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{
-			Timeout: cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
+		public = newClient(cfg.Timeout, false)
+		private = public
+		if cfg.AllowPrivate {
+			private = newClient(cfg.Timeout, true)
 		}
 	}
 	if cfg.Owner == "" {
 		cfg.Owner = defaultOwner()
 	}
 	d := &Dispatcher{
-		cfg:  cfg,
-		log:  cfg.Logger.With("component", "webhook"),
-		kick: make(chan struct{}, 1),
-		slot: make(chan struct{}, cfg.Workers),
-		busy: make(map[string]int),
+		cfg:     cfg,
+		public:  public,
+		private: private,
+		log:     cfg.Logger.With("component", "webhook"),
+		kick:    make(chan struct{}, 1),
+		slot:    make(chan struct{}, cfg.Workers),
+		busy:    make(map[string]int),
 	}
 	for range cfg.Workers {
 		d.slot <- struct{}{}

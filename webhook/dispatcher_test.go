@@ -272,7 +272,7 @@ func TestSendTest(t *testing.T) {
 		db := open(t)
 		rcv := newReceiver(t)
 		ep := endpoint(t, db, "", rcv.srv.URL)
-		d, err := webhook.New(webhook.Config{Store: db})
+		d, err := webhook.New(webhook.Config{Store: db, AllowPrivate: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,10 @@ type Config struct {
 	Limits            httpapi.Limits
 	ActivityRetention time.Duration
 	EventRetention    time.Duration
+	// WebhookAllowPrivate lets webhook endpoints point at loopback, private
+	// and link-local addresses, which are refused by default so that
+	// whoever configures an endpoint cannot reach scimd's own network.
+	WebhookAllowPrivate bool
 }
 
 // DefaultConfig is the configuration before the environment and flags.
@@ -51,6 +55,7 @@ type envVar struct {
 	num              *int
 	num64            *int64
 	dur              *time.Duration
+	boolean          *bool
 }
 
 func (c *Config) vars() []envVar {
@@ -84,6 +89,9 @@ func (c *Config) vars() []envVar {
 			usage: "how long provisioning activity is kept", dur: &c.ActivityRetention},
 		{env: "SCIMD_EVENT_RETENTION", flag: "event-retention",
 			usage: "how long change events are kept", dur: &c.EventRetention},
+		{env: "SCIMD_WEBHOOK_ALLOW_PRIVATE", flag: "webhook-allow-private",
+			usage:   "let webhooks go to loopback, private and link-local addresses",
+			boolean: &c.WebhookAllowPrivate},
 	}
 }
 
@@ -106,6 +114,8 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 			fs.Int64Var(v.num64, v.flag, *v.num64, usage)
 		case v.dur != nil:
 			fs.DurationVar(v.dur, v.flag, *v.dur, usage)
+		case v.boolean != nil:
+			fs.BoolVar(v.boolean, v.flag, *v.boolean, usage)
 		}
 	}
 	return nil
@@ -122,6 +132,8 @@ func (v envVar) set(s string) error {
 		*v.num64, err = strconv.ParseInt(s, 10, 64)
 	case v.dur != nil:
 		*v.dur, err = time.ParseDuration(s)
+	case v.boolean != nil:
+		*v.boolean, err = strconv.ParseBool(s)
 	}
 	return err
 }
@@ -145,16 +157,30 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_page_size", c.Limits.MaxPageSize),
 		slog.Duration("activity_retention", c.ActivityRetention),
 		slog.Duration("event_retention", c.EventRetention),
+		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
 	)
 }
 
+// redactURL returns a database URL fit for a log: the password of its user
+// part and of a password parameter replaced. Anything that is not a URL
+// (pgx also takes "host=... password=..." strings) is not logged at all.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil || u.Scheme == "" {
+		if s == "" {
+			return ""
+		}
+		return "(not a URL; not logged)"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "REDACTED")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }

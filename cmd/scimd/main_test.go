@@ -136,6 +136,84 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+func TestRedactURL(t *testing.T) {
+	for _, in := range []string{
+		"postgres://u:secret@db/x",
+		"postgres://db/x?sslmode=disable&password=secret",
+		"host=db user=u password=secret",
+	} {
+		if got := redactURL(in); strings.Contains(got, "secret") || got == "" {
+			t.Errorf("redactURL(%q) = %q", in, got)
+		}
+	}
+	if got := redactURL("postgres://u@db/x?sslmode=disable"); got != "postgres://u@db/x?sslmode=disable" {
+		t.Errorf("redactURL changed a URL without a password: %q", got)
+	}
+}
+
+func TestWebhookAllowPrivateSetting(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		args []string
+		want bool
+	}{
+		{"", nil, false},
+		{"true", nil, true},
+		{"1", []string{"--webhook-allow-private=false"}, false},
+		{"", []string{"--webhook-allow-private"}, true},
+	} {
+		cfg := DefaultConfig()
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		env := map[string]string{"SCIMD_WEBHOOK_ALLOW_PRIVATE": tt.env}
+		if err := cfg.bind(fs, func(k string) string { return env[k] }); err != nil {
+			t.Fatal(err)
+		}
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.WebhookAllowPrivate != tt.want {
+			t.Errorf("env %q, args %v: allow private = %v, want %v", tt.env, tt.args,
+				cfg.WebhookAllowPrivate, tt.want)
+		}
+	}
+	cfg := DefaultConfig()
+	env := map[string]string{"SCIMD_WEBHOOK_ALLOW_PRIVATE": "maybe"}
+	err := cfg.bind(flag.NewFlagSet("test", flag.ContinueOnError),
+		func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "SCIMD_WEBHOOK_ALLOW_PRIVATE") {
+		t.Errorf("a bad boolean: %v, want an error naming the variable", err)
+	}
+}
+
+// TestServerLimits checks the limits of the HTTP server itself: headers
+// larger than any client needs are refused before a handler runs.
+func TestServerLimits(t *testing.T) {
+	m := startMain(t, t.TempDir())
+	req, err := http.NewRequest("GET", m.URL()+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("100 KiB of headers: %d, want 431", resp.StatusCode)
+	}
+
+	req.Header.Set("X-Padding", strings.Repeat("a", 8<<10))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("8 KiB of headers: %d, want 200", resp.StatusCode)
+	}
+}
+
 func TestAdminCreate(t *testing.T) {
 	dir := t.TempDir()
 	if _, stderr, code := scimd(t, dir, "account", "create", "acme"); code != 0 {

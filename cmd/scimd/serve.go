@@ -23,6 +23,11 @@ import (
 	"github.com/scimd/scimd/webhook"
 )
 
+// maxHeaderBytes bounds a request's headers: identity providers send a few
+// hundred bytes, browsers a few kilobytes of cookies; net/http's default of
+// 1 MiB per request only helps a flood.
+const maxHeaderBytes = 64 << 10
+
 // Main is a running scimd server: the store, the service and the HTTP
 // listener, wired together. Tests start it on port 0 and use Addr.
 type Main struct {
@@ -36,6 +41,8 @@ type Main struct {
 	server  *http.Server
 	done    chan error
 	closers []func(context.Context) error
+	// dispatcher delivers webhooks; the console sends test events with it.
+	dispatcher *webhook.Dispatcher
 }
 
 // Open opens the store, applies migrations and starts serving in the
@@ -89,6 +96,9 @@ func (m *Main) Open(ctx context.Context) error {
 		PublicURL: m.Config.PublicURL,
 		Secure:    m.Config.TLS() || strings.HasPrefix(m.Config.PublicURL, "https://"),
 		Logger:    m.Logger,
+		Webhooks:  m.dispatcher,
+		// Operators may add private endpoints when deliveries may reach them.
+		AllowPrivateWebhooks: m.Config.WebhookAllowPrivate,
 	})
 	if err != nil {
 		m.Close()
@@ -108,6 +118,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.done = make(chan error, 1)
@@ -125,23 +136,26 @@ func (m *Main) Open(ctx context.Context) error {
 // startEvents mounts the management API and starts webhook delivery and
 // event retention, which stop at Close.
 func (m *Main) startEvents(mux *http.ServeMux) error {
-	d, err := webhook.New(webhook.Config{Store: m.store, Changes: m.changes, Logger: m.Logger})
+	d, err := webhook.New(webhook.Config{Store: m.store, Changes: m.changes, Logger: m.Logger,
+		AllowPrivate: m.Config.WebhookAllowPrivate})
 	if err != nil {
 		return err
 	}
 	d.Start()
 	m.closers = append(m.closers, d.Stop)
+	m.dispatcher = d
 
 	ret := &webhook.Retention{Store: m.store, Age: m.Config.EventRetention, Logger: m.Logger}
 	ret.Start()
 	m.closers = append(m.closers, func(context.Context) error { ret.Stop(); return nil })
 
 	api, err := mgmtapi.New(mgmtapi.Config{
-		Service:  m.service,
-		Store:    m.store,
-		Changes:  m.changes,
-		Webhooks: d,
-		Logger:   m.Logger,
+		Service:              m.service,
+		Store:                m.store,
+		Changes:              m.changes,
+		Webhooks:             d,
+		AllowPrivateWebhooks: m.Config.WebhookAllowPrivate,
+		Logger:               m.Logger,
 	})
 	if err != nil {
 		return err

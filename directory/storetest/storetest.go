@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"filter-users", testFilterUsers},
 		{"filter-groups", testFilterGroups},
 		{"filter-errors", testFilterErrors},
+		{"filter-agrees-with-match", testFilterAgrees},
 		{"sort", testSort},
 		{"paging", testPaging},
 		{"isolation", testIsolation},
@@ -105,10 +106,13 @@ func derive(r *directory.Resource) {
 		return
 	}
 	r.UserName, _ = r.Doc["userName"].(string)
-	r.Active = true
-	if a, ok := r.Doc["active"].(bool); ok {
-		r.Active = a
+
+	// The service stores "active" in every user's document, true unless the
+	// client said otherwise.
+	if _, ok := r.Doc["active"]; !ok {
+		r.Doc["active"] = true
 	}
+	r.Active, _ = r.Doc["active"].(bool)
 	r.Email = ""
 	emails, _ := r.Doc["emails"].([]any)
 	for i, e := range emails {

@@ -35,8 +35,10 @@ func startScimd(t *testing.T) (string, string) {
 	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	changes := &directory.Changes{}
 	svc := directory.NewService(directory.NotifyWrites(db, changes), directory.WithLogger(quiet))
+	// The app listens on 127.0.0.1, which webhooks reach only when allowed,
+	// as with scimd serve --webhook-allow-private.
 	d, err := webhook.New(webhook.Config{Store: db, Changes: changes, Logger: quiet,
-		Poll: 50 * time.Millisecond})
+		Poll: 50 * time.Millisecond, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func startScimd(t *testing.T) (string, string) {
 	mux := http.NewServeMux()
 	httpapi.New(httpapi.Config{Service: svc, Logger: quiet}).Register(mux)
 	api, err := mgmtapi.New(mgmtapi.Config{Service: svc, Store: db, Changes: changes,
-		Webhooks: d, Logger: quiet})
+		Webhooks: d, AllowPrivateWebhooks: true, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@
 //
 //	scimd's API: POST /api/v1/webhooks {"url": "http://HOST:8090/webhooks/scimd"}
 //	             and keep the "secret" of the answer
+//	             (a HOST on a private network or this machine needs
+//	             scimd serve --webhook-allow-private)
 //	STORAGE_WEBHOOK_SECRET=whsec_... storage-access -addr :8090 -db access.db
 //
 // The table storage_access (account_id, user_id, user_name, granted_at) is
