@@ -169,9 +169,23 @@ func (s *server) account(r *http.Request) (*directory.Account, error) {
 
 // safeNext returns next when it is a path on this site, and "/" otherwise,
 // so that the sign-in form cannot be used to send people elsewhere.
+// Browsers read a Location leniently: they drop tabs and newlines and take
+// a backslash for a slash, so "/\t/evil.example" and "/\\evil.example" lead
+// off the site like "//evil.example". A next with a control character or a
+// backslash anywhere is therefore refused, and what is left must parse as a
+// path alone.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || len(next) > 2000 {
+	if len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

@@ -67,6 +67,29 @@ func TestSignInOut(t *testing.T) {
 	}
 }
 
+// TestSignInStaysOnSite checks that the page to return to after signing in
+// cannot lead off the site, however a browser would read the Location.
+func TestSignInStaysOnSite(t *testing.T) {
+	e := newEnv(t)
+	e.admin("ops@example.com", "")
+	for _, next := range []string{"//evil.example/", "/\t/evil.example", "/\\evil.example",
+		"/\n/evil.example", "https://evil.example/"} {
+		b := e.browser()
+		resp, body := b.post("/signin", url.Values{"email": {"ops@example.com"},
+			"password": {testPassword}, "next": {next}})
+		want(t, resp, body, http.StatusSeeOther)
+		if got := resp.Header.Get("Location"); got != "/" {
+			t.Errorf("sign in with next %q: redirect to %q, want /", next, got)
+		}
+
+		// Signed in, the sign-in page redirects at once: the same check.
+		resp, _ = b.get("/signin?next=" + url.QueryEscape(next))
+		if got := resp.Header.Get("Location"); got != "/" {
+			t.Errorf("signed in, /signin?next=%q: redirect to %q, want /", next, got)
+		}
+	}
+}
+
 func TestSecureCookie(t *testing.T) {
 	e := newEnv(t)
 	e.admin("ops@example.com", "")
@@ -268,6 +291,26 @@ func TestSetupLink(t *testing.T) {
 	}
 	if _, err := e.db.ConsoleUserByEmail(ctx, "second@example.com"); err == nil {
 		t.Error("a used setup link created a second operator")
+	}
+}
+
+// TestSetupLinkAfterFirstUser checks that a setup link left unused, in a
+// log say, stops working once a console user was made some other way.
+func TestSetupLinkAfterFirstUser(t *testing.T) {
+	e := newEnv(t)
+	path, err := console.SetupLink(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin("ops@example.com", "") // scimd admin create, meanwhile
+
+	resp, body := e.browser().get(path)
+	want(t, resp, body, http.StatusNotFound, "used already or has expired")
+	resp, body = e.browser().post(path, url.Values{"email": {"intruder@example.com"},
+		"password": {testPassword}, "confirm": {testPassword}})
+	want(t, resp, body, http.StatusNotFound, "used already or has expired")
+	if _, err := e.db.ConsoleUserByEmail(context.Background(), "intruder@example.com"); err == nil {
+		t.Error("a setup link made an operator after the first console user existed")
 	}
 }
 

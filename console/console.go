@@ -177,6 +177,7 @@ func headers(h http.Handler) http.Handler {
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; "+
 			"script-src 'self'; img-src 'self'; form-action 'self'; "+
 			"frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Frame-Options", "DENY") // frame-ancestors for browsers without CSP 2
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/assets/") {

@@ -94,6 +94,16 @@ func TestSafeNext(t *testing.T) {
 		{"//evil.example/", "/"},
 		{"/\\evil.example", "/"},
 		{"accounts", "/"},
+		// Browsers drop tabs and newlines from a Location and read a
+		// backslash as a slash, which turns these into //evil.example.
+		{"/\t/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\r\n/evil.example", "/"},
+		{"/.\\evil.example", "/"},
+		{"/a\\..\\\\evil.example", "/"},
+		{"/\x7f/evil.example", "/"},
+		{"/accounts?next=%2F%2Fx", "/accounts?next=%2F%2Fx"},
+		{"/accounts/x/users?q=a+b&page=2", "/accounts/x/users?q=a+b&page=2"},
 	} {
 		if got := safeNext(tt.in); got != tt.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tt.in, got, tt.want)

@@ -277,5 +277,8 @@ func TestAssetsAndHeaders(t *testing.T) {
 			!strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("GET %s: Content-Security-Policy %q", tt.path, csp)
 		}
+		if xfo := resp.Header.Get("X-Frame-Options"); xfo != "DENY" {
+			t.Errorf("GET %s: X-Frame-Options %q, want DENY", tt.path, xfo)
+		}
 	}
 }

@@ -84,8 +84,11 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	types := slices.Compact(slices.Sorted(slices.Values(f.Types)))
+	// An operator's endpoint may reach private addresses where the server
+	// allows them; an account admin's never, whatever its name resolves to.
 	e := &directory.Endpoint{ID: uuid.NewString(), AccountID: a.ID, URL: f.URL,
-		Secret: secret, EventTypes: types, Enabled: true, CreatedAt: s.cfg.Now().UTC()}
+		Secret: secret, EventTypes: types, Enabled: true, AllowPrivate: u.Operator(),
+		CreatedAt: s.cfg.Now().UTC()}
 	if err := s.store.CreateEndpoint(ctx, e); err != nil {
 		return fmt.Errorf("create webhook endpoint for %q: %w", a.ID, err)
 	}
@@ -156,7 +159,7 @@ func (s *server) testEndpoint(w http.ResponseWriter, r *http.Request, a *directo
 	}
 	return s.renderWebhooks(w, r, a, http.StatusOK, "", fmt.Sprintf(
 		"The test event failed: %s. Check that %s accepts signed POST requests.",
-		deliveryRow{Delivery: d}.Result(), hostOnly(e.URL)), endpointForm{}, nil)
+		failure(d, false), hostOnly(e.URL)), endpointForm{}, nil)
 }
 
 // checkEndpointURL returns what is wrong with raw as a webhook URL, for a
@@ -164,15 +167,10 @@ func (s *server) testEndpoint(w http.ResponseWriter, r *http.Request, a *directo
 // directory.CheckWebhookHost's, with one difference: an account admin is a
 // customer, and may never aim scimd at a non-public address, even where
 // the operator allows them for the service's own receivers
-// (Config.AllowPrivateWebhooks). For an account admin the host is also
-// resolved, so that a name of the private network is refused at once
-// rather than failing every delivery.
-//
-// TODO(webhook-ssrf): with private addresses allowed, the dispatcher
-// connects wherever a name resolves at delivery time, so an account
-// admin's name re-pointed to a private address after this check is
-// delivered to. The dispatcher would have to know who set the URL (or
-// allow private addresses for global endpoints only) to close that.
+// (Config.AllowPrivateWebhooks). The dispatcher enforces that at each
+// connection (Endpoint.AllowPrivate is false for an account admin's
+// endpoint); resolving the host here as well refuses a private or
+// misspelt name at once, rather than letting every delivery fail.
 func (s *server) checkEndpointURL(ctx context.Context, raw string, operator bool) string {
 	if raw == "" {
 		return "Enter the URL that receives the events."

@@ -67,14 +67,22 @@ type endpointRow struct {
 type deliveryRow struct {
 	*directory.Delivery
 	EventType string // "" when the event is no longer kept
+	Detail    string // why a failed attempt failed
 }
 
-// Result sums an attempt up for a person: the status code of a success,
-// and for a failure the error, which names the status when there was one.
-func (d deliveryRow) Result() string {
+// failure sums a failed attempt up for a person: the error, which names the
+// status when there was one. With brief, it gives only the status: the
+// error of a global endpoint's attempt may hold the service's full URL and
+// its response or internal addresses, which are not the account's to see.
+func failure(d *directory.Delivery, brief bool) string {
 	switch {
 	case d.OK():
-		return fmt.Sprint(d.StatusCode)
+		return ""
+	case brief && d.StatusCode != 0:
+		return fmt.Sprintf("endpoint answered %d %s", d.StatusCode,
+			http.StatusText(d.StatusCode))
+	case brief:
+		return "no response; the service's operators see why"
 	case d.Error != "" && d.StatusCode != 0:
 		return d.Error
 	case d.Error != "":
@@ -153,8 +161,9 @@ func (s *server) endpointRow(ctx context.Context, e *directory.Endpoint, account
 
 	// A global endpoint is the service provider's own receiver: its path
 	// and query may carry a key of theirs, so an account admin sees where
-	// events go but not the whole address.
-	if row.Global && !operator {
+	// events go but not the whole address, nor the errors that may hold it.
+	brief := row.Global && !operator
+	if brief {
 		row.URL = hostOnly(e.URL)
 	}
 
@@ -178,13 +187,13 @@ func (s *server) endpointRow(ctx context.Context, e *directory.Endpoint, account
 		if err != nil {
 			return row, err
 		}
-		row.Deliveries = append(row.Deliveries, deliveryRow{del, t})
+		row.Deliveries = append(row.Deliveries, deliveryRow{del, t, failure(del, brief)})
 		if !del.OK() {
 			row.Failures++
 		}
 	}
-	if len(dels) > 0 && !dels[0].OK() {
-		row.LastError = deliveryRow{Delivery: dels[0]}.Result()
+	if len(dels) > 0 {
+		row.LastError = failure(dels[0], brief)
 	}
 
 	switch {

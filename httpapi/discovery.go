@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/scim"
 )
 
@@ -16,6 +17,9 @@ func (a *API) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 		MaxPayloadBytes: a.limits.MaxBodyBytes,
 		MaxFilterLength: a.limits.MaxFilterLength,
 		MaxFilterDepth:  a.limits.MaxFilterDepth,
+
+		MaxPatchOperations: a.limits.MaxPatchOperations,
+		MaxIdentifierBytes: directory.MaxIdentifierBytes,
 	}, c.base))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/httpapi"
 	"github.com/scimd/scimd/scim"
 )
@@ -14,7 +15,7 @@ import (
 // scimd supports and advertise the limits it enforces.
 func TestServiceProviderConfig(t *testing.T) {
 	lim := httpapi.Limits{MaxBodyBytes: 64 << 10, MaxFilterLength: 512, MaxFilterDepth: 5,
-		MaxPageSize: 50, DefaultPageSize: 20}
+		MaxPageSize: 50, DefaultPageSize: 20, MaxPatchOperations: 3}
 	eachStoreWith(t, lim, func(t *testing.T, s *stack) {
 		c := s.clientFor("")
 		r := c.get("/ServiceProviderConfig").want(t, http.StatusOK)
@@ -39,11 +40,13 @@ func TestServiceProviderConfig(t *testing.T) {
 		// The limits extension carries what RFC 7643 §5 has no place for.
 		ext := "/" + scim.LimitsSchema
 		for ptr, want := range map[string]int{
-			ext + "/maxPayloadSize":  64 << 10,
-			ext + "/maxFilterLength": 512,
-			ext + "/maxFilterDepth":  5,
-			ext + "/maxResults":      50,
-			ext + "/defaultPageSize": 20,
+			ext + "/maxPayloadSize":     64 << 10,
+			ext + "/maxFilterLength":    512,
+			ext + "/maxFilterDepth":     5,
+			ext + "/maxResults":         50,
+			ext + "/defaultPageSize":    20,
+			ext + "/maxPatchOperations": 3,
+			ext + "/maxIdentifierBytes": directory.MaxIdentifierBytes,
 		} {
 			if got := r.num(t, ptr); got != want {
 				t.Errorf("%s is %d, want %d", ptr, got, want)
@@ -58,6 +61,11 @@ func TestServiceProviderConfig(t *testing.T) {
 		a.get(query("/Users", "filter", deep)).wantError(t, 400, invFilter, "limit of 5")
 		a.post("/Users", `{"title":"`+strings.Repeat("x", 64<<10)+`"}`).
 			wantError(t, 413, "", "65536")
+		four := patchOp(op("add", "title", "a"), op("add", "title", "b"),
+			op("add", "title", "c"), op("add", "title", "d"))
+		a.patch("/Users/missing", four).wantError(t, 413, "", "at most 3")
+		a.post("/Users", newUser(strings.Repeat("x", directory.MaxIdentifierBytes+1))).
+			wantError(t, 400, invValue, "at most")
 	})
 }
 

@@ -207,6 +207,23 @@ func TestIdentityProviderEdges(t *testing.T) {
 			t.Errorf("replace members with []: members %v", g.doc["members"])
 		}
 
+		// externalId is unique nowhere (RFC 7643 §3.1: uniqueness none), and
+		// neither is a group's displayName: two directories synced into one
+		// account may both have "Admins", and Okta and Entra ID look a group
+		// up by name before they create it.
+		twin := newUser("twin@example.com")
+		twin["externalId"] = "00u-shared"
+		c.post("/Users", twin).want(t, http.StatusCreated)
+		twin["userName"] = "twin2@example.com"
+		c.post("/Users", twin).want(t, http.StatusCreated)
+		r = c.get(query("/Users", "filter", `externalId eq "00u-shared"`)).want(t, 200)
+		if n := len(r.ids()); n != 2 {
+			t.Errorf("two users with one externalId: the filter finds %d", n)
+		}
+		c.post("/Groups", newGroup("edge")).want(t, http.StatusCreated)
+		c.del("/Users/" + r.ids()[0]).want(t, http.StatusNoContent)
+		c.del("/Users/" + r.ids()[1]).want(t, http.StatusNoContent)
+
 		// Listing ids only, and paging past the end.
 		r = c.get("/Users?attributes=id").want(t, http.StatusOK)
 		for _, res := range r.doc["Resources"].([]any) {
@@ -223,5 +240,31 @@ func TestIdentityProviderEdges(t *testing.T) {
 		c.post("/Users", map[string]any{"schemas": []string{scim.UserSchema},
 			"userName": "n@example.com", "title": 5}).
 			wantError(t, http.StatusBadRequest, invValue, `"title" must be a string`)
+	})
+}
+
+// Responses with account data are not to be stored by caches on the way,
+// and no response is to be sniffed as anything but what it says it is.
+func TestResponsesNotStored(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *stack) {
+		c := s.client
+		id := c.post("/Users", newUser("private@example.com")).want(t, 201).str("/id")
+		for _, r := range []*response{
+			c.get("/Users/" + id).want(t, http.StatusOK),
+			c.get("/Users").want(t, http.StatusOK),
+			c.get("/Users/missing").want(t, http.StatusNotFound),
+			s.clientFor("").get("/Users").want(t, http.StatusUnauthorized),
+		} {
+			if got := r.header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("%s %s: Cache-Control %q, want no-store", r.method, r.path, got)
+			}
+			if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("%s %s: X-Content-Type-Options %q", r.method, r.path, got)
+			}
+		}
+		r := s.clientFor("").get("/Schemas").want(t, http.StatusOK)
+		if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET /Schemas: X-Content-Type-Options %q", got)
+		}
 	})
 }

@@ -174,6 +174,13 @@ func (a *API) wrap(base, route string, auth bool, h handler) http.Handler {
 		ctx = context.WithValue(ctx, requestIDKey{}, id)
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
+
+		// Responses carry personal data and echo what clients sent: no
+		// cache keeps them, and no browser reads them as anything but JSON.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if auth {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(rec, r.Body, a.limits.MaxBodyBytes)
 

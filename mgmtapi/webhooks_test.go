@@ -240,8 +240,15 @@ func TestWebhookPrivateAddresses(t *testing.T) {
 		})
 	}
 
-	// The env's API runs as with --webhook-allow-private.
-	if status, body := e.call("POST", "/webhooks", `{"url":"http://127.0.0.1:9/"}`); status != 201 {
-		t.Errorf("allowed private URL: %d %v", status, body)
+	// The env's API runs as with --webhook-allow-private, and what it makes
+	// is an operator's endpoint, which the dispatcher lets reach the
+	// address.
+	status, made := e.call("POST", "/webhooks", `{"url":"http://127.0.0.1:9/"}`)
+	if status != 201 {
+		t.Fatalf("allowed private URL: %d %v", status, made)
+	}
+	id, _ := made["id"].(string)
+	if ep, err := e.db.Endpoint(context.Background(), id); err != nil || !ep.AllowPrivate {
+		t.Errorf("endpoint made through the API: %+v, %v; want AllowPrivate", ep, err)
 	}
 }

@@ -11,7 +11,7 @@ const LimitsSchema = "urn:scimd:params:scim:schemas:extension:limits:2.0:Service
 // SPConfig holds what the ServiceProviderConfig document advertises: the
 // server's documentation and the limits it enforces. A zero limit is
 // advertised as the package default (DefaultPageLimits, DefaultMaxBodyBytes)
-// or, for the filter limits, which this package does not define, left out.
+// or, for the limits this package does not define, left out.
 type SPConfig struct {
 	DocumentationURI string // a page for people setting up a client; "" for none
 	MaxResults       int    // most resources one list response holds
@@ -19,6 +19,9 @@ type SPConfig struct {
 	MaxPayloadBytes  int64  // largest request body
 	MaxFilterLength  int    // longest filter, in bytes
 	MaxFilterDepth   int    // deepest nesting of a filter
+
+	MaxPatchOperations int // most operations in one PATCH request
+	MaxIdentifierBytes int // longest userName, externalId, displayName or email
 }
 
 // ServiceProviderConfig returns the ServiceProviderConfig document (RFC
@@ -78,6 +81,12 @@ func ServiceProviderConfig(cfg SPConfig, baseURL string) map[string]any {
 	}
 	if cfg.MaxFilterDepth > 0 {
 		limits["maxFilterDepth"] = cfg.MaxFilterDepth
+	}
+	if cfg.MaxPatchOperations > 0 {
+		limits["maxPatchOperations"] = cfg.MaxPatchOperations
+	}
+	if cfg.MaxIdentifierBytes > 0 {
+		limits["maxIdentifierBytes"] = cfg.MaxIdentifierBytes
 	}
 	doc[LimitsSchema] = limits
 	return doc

@@ -21,6 +21,9 @@ func TestServiceProviderConfig(t *testing.T) {
 		MaxPayloadBytes:  2 << 20,
 		MaxFilterLength:  4096,
 		MaxFilterDepth:   16,
+
+		MaxPatchOperations: 1000,
+		MaxIdentifierBytes: 1024,
 	}
 	got := roundTrip(t, ServiceProviderConfig(cfg, "https://scim.example.com/scim/v2/"))
 	want := parse(t, `{
@@ -44,7 +47,8 @@ func TestServiceProviderConfig(t *testing.T) {
 		"meta": {"resourceType": "ServiceProviderConfig",
 			"location": "https://scim.example.com/scim/v2/ServiceProviderConfig"},
 		"`+LimitsSchema+`": {"maxPayloadSize": 2097152, "maxResults": 500,
-			"defaultPageSize": 50, "maxFilterLength": 4096, "maxFilterDepth": 16}
+			"defaultPageSize": 50, "maxFilterLength": 4096, "maxFilterDepth": 16,
+			"maxPatchOperations": 1000, "maxIdentifierBytes": 1024}
 	}`)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ServiceProviderConfig =\n%s\nwant\n%s", mustJSON(t, got), mustJSON(t, want))

@@ -73,7 +73,8 @@ var userSchema = &Schema{
 	Attributes: []*Attribute{
 		define("userName", String, required, uniqueServer,
 			describe("The identifier the user signs in with; unique among the "+
-				"account's users, compared without regard to case.")),
+				"account's users, compared without regard to case but otherwise "+
+				"exactly, without Unicode normalization.")),
 		complexOf("name", []*Attribute{
 			define("formatted", String, describe("The full name as it is displayed.")),
 			define("familyName", String, describe("The family (last) name.")),

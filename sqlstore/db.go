@@ -286,7 +286,9 @@ func nullString(s string) any {
 
 // fold is how sqlstore compares case-insensitive values: stored lookup
 // columns hold fold(value), and SQLite's scimd_fold function is this one, so
-// both sides of a comparison fold alike.
+// both sides of a comparison fold alike. It changes case only: a value
+// written in another Unicode normalization form (NFD "é" for NFC "é") is
+// another value, as filter.Match and the identity provider see it too.
 func fold(s string) string { return strings.ToLower(s) }
 
 // redactURL hides a password in a database URL, for errors and logs: the

@@ -160,12 +160,14 @@ func TestEndpoints(t *testing.T) {
 			}
 		}
 
-		// Deleting the account takes its endpoint, not the global one.
+		// Deleting the account takes its endpoint, not the global ones.
 		if err := db.DeleteAccount(ctx, acc.ID); err != nil {
 			t.Fatal(err)
 		}
-		if list, _ := db.Endpoints(ctx); len(list) != 1 || list[0].ID != global.ID {
-			t.Errorf("after deleting the account: got %d endpoints, want the global one", len(list))
+		if list, _ := db.Endpoints(ctx); len(list) != 2 || list[0].ID != global.ID ||
+			list[1].ID != operators.ID {
+			t.Errorf("after deleting the account: got %d endpoints, want the global ones",
+				len(list))
 		}
 	})
 }

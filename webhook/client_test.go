@@ -60,6 +60,39 @@ func TestRefusesPrivateAddresses(t *testing.T) {
 	}
 }
 
+// TestAccountAdminsEndpointsStayPublic checks that allowing private
+// addresses lets through only the endpoints that may use it (those
+// operators make), not those account admins make, whatever their URL's
+// name resolves to when a delivery is made.
+func TestAccountAdminsEndpointsStayPublic(t *testing.T) {
+	db := sqlstoretest.Open(t, sqlstore.SQLite)
+	rcv := newReceiver(t)
+	d, err := webhook.New(webhook.Config{Store: db, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := account(t, db, "acme")
+
+	admins := endpoint(t, db, acc, rcv.srv.URL)
+	admins.AllowPrivate = false
+	del, err := d.SendTest(context.Background(), admins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if del.OK() || !strings.Contains(del.Error, "is not a public internet address") {
+		t.Errorf("account admin's endpoint on loopback: status %d, error %q; want refused",
+			del.StatusCode, del.Error)
+	}
+
+	operators := endpoint(t, db, acc, rcv.srv.URL)
+	if del, err := d.SendTest(context.Background(), operators); err != nil || !del.OK() {
+		t.Errorf("operator's endpoint on loopback: %+v, %v; want delivered", del, err)
+	}
+	if n := len(rcv.events()); n != 1 {
+		t.Errorf("receiver got %d events, want the operator endpoint's one", n)
+	}
+}
+
 // TestRefusedStreamRetries checks that a stream to a refused address is
 // retried like any failed attempt, and delivers nothing.
 func TestRefusedStreamRetries(t *testing.T) {

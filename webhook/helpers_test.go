@@ -142,7 +142,8 @@ func endpoint(t *testing.T, db *sqlstore.DB, accountID, url string,
 	t.Helper()
 	// Created a moment ago, so that events appended from now on are its.
 	e := &directory.Endpoint{ID: uuid.NewString(), AccountID: accountID, URL: url,
-		Secret: secret, EventTypes: types, Enabled: true, CreatedAt: time.Now().Add(-time.Second)}
+		Secret: secret, EventTypes: types, Enabled: true, AllowPrivate: true,
+		CreatedAt: time.Now().Add(-time.Second)}
 	if err := db.CreateEndpoint(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}

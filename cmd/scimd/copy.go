@@ -84,6 +84,10 @@ func sqliteSource(from string) (string, error) {
 			"(--data, default ./scimd-data)")
 	}
 	info, err := os.Stat(from)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("--from %q does not exist: give the data directory scimd "+
+			"serve used (--data)", from)
+	}
 	if err != nil {
 		return "", fmt.Errorf("read --from %q: %w", from, err)
 	}

@@ -68,18 +68,28 @@ type replica struct {
 // and its log shown if the test failed.
 func startReplica(t *testing.T, name, database string) *replica {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logFile, err := os.Create(logPath)
+	r, err := launch(t, binary(t), name, database)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--database", database,
+	return r
+}
+
+// launch is startReplica for any goroutine: it reports failure as an error.
+func launch(t *testing.T, bin, name, database string) (*replica, error) {
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", database,
 		"--log-format", "json", "--db-max-conns", "8", "--data", t.TempDir())
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
+	err = cmd.Start()
 	logFile.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
 	r := &replica{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(r.done) }()
 	t.Cleanup(func() {
@@ -95,7 +105,7 @@ func startReplica(t *testing.T, name, database string) *replica {
 	deadline := time.Now().Add(60 * time.Second)
 	for r.URL == "" {
 		if time.Now().After(deadline) || !r.alive() {
-			t.Fatalf("%s did not start (alive: %v)", name, r.alive())
+			return nil, fmt.Errorf("%s did not start (alive: %v)", name, r.alive())
 		}
 		time.Sleep(50 * time.Millisecond)
 		r.URL = startedURL(logPath)
@@ -105,11 +115,11 @@ func startReplica(t *testing.T, name, database string) *replica {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return r
+				return r, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: /healthz never answered 200: %v", name, err)
+			return nil, fmt.Errorf("%s: /healthz never answered 200: %v", name, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -2,6 +2,7 @@ package replicatest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,13 +22,16 @@ func TestTwoReplicas(t *testing.T) {
 	database := sqlstoretest.SchemaURL(t)
 
 	// Both start at once on the empty schema and so race to migrate it.
-	var a, b *replica
+	bin := binary(t)
+	replicas := make([]*replica, 2)
+	errs := make([]error, 2)
 	var wg sync.WaitGroup
-	wg.Go(func() { a = startReplica(t, "replica-a", database) })
-	wg.Go(func() { b = startReplica(t, "replica-b", database) })
+	for i, name := range []string{"replica-a", "replica-b"} {
+		wg.Go(func() { replicas[i], errs[i] = launch(t, bin, name, database) })
+	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 
 	// The schema is current; an explicit migration changes nothing.
@@ -36,7 +40,6 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	accountID := cli(t, database, "account", "create", "acme")
 	c := newClient(cli(t, database, "token", "create", "--account", "acme"))
-	replicas := []*replica{a, b}
 	base := func(i int) string { return replicas[i%2].URL + "/scim/v2" }
 
 	t.Run("unique-userName", func(t *testing.T) { testUniqueUserName(t, c, base) })
