@@ -72,10 +72,11 @@ func (e *env) delivered(ep *directory.Endpoint, account string, position int64) 
 }
 
 // fail leaves account's stream of ep as the dispatcher does after three
-// failed attempts at the event at position: the attempt logged, a retry
-// due in ten minutes and, when marked, the endpoint marked failing.
-func (e *env) fail(ep *directory.Endpoint, account string, position int64, msg string,
-	marked bool) {
+// failed attempts at the event at position: the attempt logged with status
+// (0: no response) and msg, a retry due in ten minutes and, when marked,
+// the endpoint marked failing.
+func (e *env) fail(ep *directory.Endpoint, account string, position int64, status int,
+	msg string, marked bool) {
 	e.t.Helper()
 	ctx := context.Background()
 	now := e.clock.Now()
@@ -88,7 +89,7 @@ func (e *env) fail(ep *directory.Endpoint, account string, position int64, msg s
 		e.t.Fatal(err)
 	}
 	d := &directory.Delivery{EndpointID: ep.ID, AccountID: account, EventID: "ev-fail",
-		Position: position, Attempt: 3, StatusCode: 503, Error: msg,
+		Position: position, Attempt: 3, StatusCode: status, Error: msg,
 		Latency: 120 * time.Millisecond, Time: now, NextAttempt: &next}
 	if err := e.db.RecordDelivery(ctx, d); err != nil {
 		e.t.Fatal(err)
@@ -165,10 +166,12 @@ func TestWebhooksPageShowsFailures(t *testing.T) {
 	healthy := e.endpoint(a.ID, "https://8.8.4.4/up")
 	global := e.endpoint("", "https://hooks.vendor.example/in/scim?code=vendor-key")
 	e.delivered(failing, a.ID, pos)
-	e.fail(failing, a.ID, pos,
+	e.fail(failing, a.ID, pos, 503,
 		"endpoint answered 503 Service Unavailable: down for maintenance", true)
 	e.delivered(healthy, a.ID, pos)
 	e.delivered(global, a.ID, pos)
+	e.fail(global, a.ID, pos, 0, `Post "https://hooks.vendor.example/in/scim?code=vendor-key": `+
+		"dial tcp 10.9.8.7:443: connect: connection refused", false)
 	e.clock.Advance(time.Second) // the session starts after the seeding
 
 	b := e.browser()
@@ -179,9 +182,11 @@ func TestWebhooksPageShowsFailures(t *testing.T) {
 		"Last error: endpoint answered 503 Service Unavailable: down for maintenance",
 		"Next attempt:", `<tr class="failed">`, "1 failed", "<code>user.created</code>",
 		"✓ Healthy", "✓ 204", "42 ms",
-		"Endpoints of the service", "https://hooks.vendor.example/…")
-	if strings.Contains(body, "vendor-key") || strings.Contains(body, "/in/scim") {
-		t.Error("an account admin sees the path or query of a global endpoint")
+		"Endpoints of the service", "https://hooks.vendor.example/…",
+		"no response; the service&#39;s operators see why")
+	if strings.Contains(body, "vendor-key") || strings.Contains(body, "/in/scim") ||
+		strings.Contains(body, "10.9.8.7") {
+		t.Error("an account admin sees the path, query or errors of a global endpoint")
 	}
 	if strings.Contains(body, "/webhooks/"+global.ID+"/") {
 		t.Error("an account admin is offered actions on a global endpoint")
@@ -210,7 +215,8 @@ func TestWebhooksPageShowsFailures(t *testing.T) {
 	ops.signIn("ops@example.com")
 	resp, body = ops.get("/accounts/" + a.ID + "/webhooks")
 	want(t, resp, body, http.StatusOK,
-		"https://hooks.vendor.example/in/scim?code=vendor-key")
+		"https://hooks.vendor.example/in/scim?code=vendor-key",
+		"no response: Post &#34;https://hooks.vendor.example/in/scim?code=vendor-key&#34;")
 }
 
 func TestWebhookActions(t *testing.T) {

@@ -221,8 +221,8 @@ func TestIdentityProviderEdges(t *testing.T) {
 			t.Errorf("two users with one externalId: the filter finds %d", n)
 		}
 		c.post("/Groups", newGroup("edge")).want(t, http.StatusCreated)
-		c.del("/Users/" + r.ids()[0]).want(t, http.StatusNoContent)
-		c.del("/Users/" + r.ids()[1]).want(t, http.StatusNoContent)
+		c.del("/Users/"+r.ids()[0]).want(t, http.StatusNoContent)
+		c.del("/Users/"+r.ids()[1]).want(t, http.StatusNoContent)
 
 		// Listing ids only, and paging past the end.
 		r = c.get("/Users?attributes=id").want(t, http.StatusOK)
@@ -250,7 +250,7 @@ func TestResponsesNotStored(t *testing.T) {
 		c := s.client
 		id := c.post("/Users", newUser("private@example.com")).want(t, 201).str("/id")
 		for _, r := range []*response{
-			c.get("/Users/" + id).want(t, http.StatusOK),
+			c.get("/Users/"+id).want(t, http.StatusOK),
 			c.get("/Users").want(t, http.StatusOK),
 			c.get("/Users/missing").want(t, http.StatusNotFound),
 			s.clientFor("").get("/Users").want(t, http.StatusUnauthorized),

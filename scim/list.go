@@ -107,7 +107,7 @@ func parseIndex(name, s string) (*int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return nil, BadRequest(ErrInvalidValue, "%s must be an integer; got %q", name, clip(s))
+		return nil, BadRequest(ErrInvalidValue, "%s must be an integer; got %q", name, Clip(s))
 	}
 	// On ErrRange, Atoi returns the nearest int, which clamping handles.
 	return &n, nil
@@ -193,7 +193,7 @@ func stringList(name string, v any) ([]string, error) {
 			if !ok {
 				return nil, BadRequest(ErrInvalidValue,
 					"attribute %q must be an array of strings; one element is %s",
-					name, kindOf(el))
+					name, KindOf(el))
 			}
 			out = append(out, strings.TrimSpace(s))
 		}
@@ -223,7 +223,7 @@ func sortOrder(v any) (string, error) {
 		return "", nil
 	}
 	return "", BadRequest(ErrInvalidValue,
-		`sortOrder must be "ascending" or "descending"; got %q`, clip(s))
+		`sortOrder must be "ascending" or "descending"; got %q`, Clip(s))
 }
 
 func intMember(name string, v any) (*int, error) {

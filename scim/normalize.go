@@ -126,7 +126,7 @@ func (n *normalizer) object(attrs []*Attribute, path, prefix string, v any) (
 			return nil, false, nil
 		}
 		return nil, false, BadRequest(ErrInvalidValue,
-			"attribute %q must be a complex value (a JSON object); got %s", path, kindOf(v))
+			"attribute %q must be a complex value (a JSON object); got %s", path, KindOf(v))
 	}
 
 	out := make(map[string]any, len(obj))
@@ -184,7 +184,7 @@ func coerce(a *Attribute, path string, v any) (any, error) {
 			}
 			return nil, BadRequest(ErrInvalidValue,
 				"attribute %q must be a boolean (true or false); got the string %q",
-				path, clip(x))
+				path, Clip(x))
 		}
 		return nil, typeError(path, "a boolean (true or false)", v)
 
@@ -218,7 +218,7 @@ func coerce(a *Attribute, path string, v any) (any, error) {
 		if err != nil {
 			return nil, BadRequest(ErrInvalidValue,
 				"attribute %q must be a dateTime such as \"2025-01-31T09:30:00Z\" "+
-					"(RFC 3339); got %q", path, clip(s))
+					"(RFC 3339); got %q", path, Clip(s))
 		}
 		return t.UTC().Format(time.RFC3339Nano), nil
 	case Binary:
@@ -247,12 +247,12 @@ func number(v any) (json.Number, bool) {
 }
 
 func typeError(path, want string, got any) *Error {
-	return BadRequest(ErrInvalidValue, "attribute %q must be %s; got %s", path, want, kindOf(got))
+	return BadRequest(ErrInvalidValue, "attribute %q must be %s; got %s", path, want, KindOf(got))
 }
 
-// kindOf names the JSON type of v for an error detail. It never includes
-// the value itself, which may be a password.
-func kindOf(v any) string {
+// KindOf names the JSON type of v for an error detail ("a string", "an
+// object"). It never includes the value itself, which may be a password.
+func KindOf(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -270,8 +270,9 @@ func kindOf(v any) string {
 	return "an unsupported value"
 }
 
-// clip shortens s for quoting in an error detail.
-func clip(s string) string {
+// Clip shortens s to about 40 bytes, on a character boundary, for quoting
+// client input in an error detail.
+func Clip(s string) string {
 	const max = 40
 	if len(s) <= max {
 		return s

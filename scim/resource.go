@@ -80,7 +80,7 @@ func decodeObject(body []byte) (map[string]any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, BadRequest(ErrInvalidSyntax,
-			"request body must be a JSON object; got %s", kindOf(v))
+			"request body must be a JSON object; got %s", KindOf(v))
 	}
 
 	// encoding/json keeps the last of two members with one name, where
@@ -89,7 +89,7 @@ func decodeObject(body []byte) (map[string]any, error) {
 	if name, offset, dup := duplicateName(body); dup {
 		return nil, BadRequest(ErrInvalidSyntax,
 			"request body names the member %q twice in one object, the second time "+
-				"before byte offset %d; send each member once", clip(name), offset)
+				"before byte offset %d; send each member once", Clip(name), offset)
 	}
 	return obj, nil
 }
@@ -261,7 +261,7 @@ func checkSchemas(rt *ResourceType, doc map[string]any) error {
 		urn, ok := v.(string)
 		if !ok {
 			return BadRequest(ErrInvalidValue,
-				`attribute "schemas" must be an array of schema URNs; got %s`, kindOf(v))
+				`attribute "schemas" must be an array of schema URNs; got %s`, KindOf(v))
 		}
 		switch {
 		case strings.EqualFold(urn, rt.Schema.ID):

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scimd/scimd/scim"
 )
 
 // kind is the kind of a token.
@@ -36,22 +38,9 @@ func (t token) display() string {
 	case tEOF:
 		return "end of input"
 	case tString:
-		return clip(t.text)
+		return scim.Clip(t.text)
 	}
-	return strconv.Quote(clip(t.text))
-}
-
-// clip shortens s so that an error detail quoting it stays readable.
-func clip(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return strconv.Quote(scim.Clip(t.text))
 }
 
 // lex splits src into tokens. The caller's error function turns a detail
@@ -89,7 +78,7 @@ func lex(src string, fail func(format string, args ...any) error) ([]token, erro
 				i++
 			}
 			if !validNumber(src[start:i]) {
-				return nil, fail("malformed number %q at offset %d", clip(src[start:i]), start)
+				return nil, fail("malformed number %q at offset %d", scim.Clip(src[start:i]), start)
 			}
 			toks = append(toks, token{kind: tNumber, pos: start, text: src[start:i]})
 		case isAlpha(c) || c == '$':
@@ -144,7 +133,7 @@ func lexString(src string, start int, fail func(string, ...any) error) (string, 
 		r, n := decodeU(src[i:])
 		if n == 0 {
 			return "", 0, fail("invalid escape %q in string at offset %d; write \\u and four hex digits",
-				clip(src[i:min(i+6, len(src))]), i)
+				scim.Clip(src[i:min(i+6, len(src))]), i)
 		}
 		b.WriteRune(r)
 		i += n

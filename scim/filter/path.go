@@ -77,14 +77,14 @@ func (p *parser) attrPath(t token) (AttrPath, error) {
 		a.URN, rest, off = rest[:i], rest[i+1:], off+i+1
 		if rest == "" {
 			return AttrPath{}, p.fail("expected an attribute name after the schema URN %q "+
-				"at offset %d", clip(a.URN), off)
+				"at offset %d", scim.Clip(a.URN), off)
 		}
 	}
 
 	name, sub, hasSub := strings.Cut(rest, ".")
 	if why := validName(name); why != "" {
 		return AttrPath{}, p.fail("invalid attribute name %q at offset %d: %s",
-			clip(name), off, why)
+			scim.Clip(name), off, why)
 	}
 	if !hasSub {
 		a.Name = name
@@ -93,11 +93,11 @@ func (p *parser) attrPath(t token) (AttrPath, error) {
 	off += len(name) + 1
 	if i := strings.IndexByte(sub, '.'); i >= 0 {
 		return AttrPath{}, p.fail("%s has more than one sub-attribute at offset %d; "+
-			"SCIM attributes nest one level deep", strconv.Quote(clip(t.text)), off+i)
+			"SCIM attributes nest one level deep", strconv.Quote(scim.Clip(t.text)), off+i)
 	}
 	if why := validName(sub); why != "" {
 		return AttrPath{}, p.fail("invalid sub-attribute name %q at offset %d: %s",
-			clip(sub), off, why)
+			scim.Clip(sub), off, why)
 	}
 	a.Name, a.Sub = name, sub
 	return a, nil

@@ -346,7 +346,7 @@ func (r *resolver) wrongType(name string, t scim.Type, want string, v any) error
 	var b strings.Builder
 	writeValue(&b, v)
 	return r.fail("%q is %s; compare it with %s, not %s", name, article(t), want,
-		clip(b.String()))
+		scim.Clip(b.String()))
 }
 
 // article names a type with its indefinite article: "a string", "an integer".

@@ -99,7 +99,7 @@ func (s *state) applyObject(kind Kind, urn string, value any) error {
 	if !ok {
 		return scim.BadRequest(scim.ErrInvalidValue,
 			"without a path, the value must be an object of attributes to %s, "+
-				"such as {\"active\": false}, not %s", kind, describe(value))
+				"such as {\"active\": false}, not %s", kind, scim.KindOf(value))
 	}
 
 	// Sorted, so that a whole attribute ("name") comes before a path into

@@ -114,7 +114,7 @@ func decodeMembers(v any) ([]Member, error) {
 	default:
 		return nil, scim.BadRequest(scim.ErrInvalidValue,
 			"members must be a list of objects such as [{\"value\": \"<id>\"}], not %s",
-			describe(v))
+			scim.KindOf(v))
 	}
 
 	var ms []Member
@@ -136,7 +136,7 @@ func decodeMember(v any) (Member, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return Member{}, scim.BadRequest(scim.ErrInvalidValue,
-			"a member must be an object such as {\"value\": \"<id>\"}, not %s", describe(v))
+			"a member must be an object such as {\"value\": \"<id>\"}, not %s", scim.KindOf(v))
 	}
 
 	var m Member
@@ -151,7 +151,7 @@ func decodeMember(v any) (Member, error) {
 		s, isString := val.(string)
 		if !isString {
 			return Member{}, scim.BadRequest(scim.ErrInvalidValue,
-				"member attribute %q must be a string, not %s", k, describe(val))
+				"member attribute %q must be a string, not %s", k, scim.KindOf(val))
 		}
 		switch name {
 		case "value":

@@ -91,7 +91,7 @@ func shapeElem(a *scim.Attribute, v any) (any, error) {
 		switch v.(type) {
 		case map[string]any, []any:
 			return nil, scim.BadRequest(scim.ErrInvalidValue,
-				"%s takes a single %s value, not %s", a.Name, a.Type, describe(v))
+				"%s takes a single %s value, not %s", a.Name, a.Type, scim.KindOf(v))
 		}
 		return v, nil
 	}
@@ -108,7 +108,7 @@ func shapeElem(a *scim.Attribute, v any) (any, error) {
 	}
 	return nil, scim.BadRequest(scim.ErrInvalidValue,
 		"%s is complex: send an object of its sub-attributes (%s), not %s",
-		a.Name, subNames(a), describe(v))
+		a.Name, subNames(a), scim.KindOf(v))
 }
 
 // shapeObject returns the sub-attributes in m under their canonical names,
@@ -143,25 +143,6 @@ func subNames(a *scim.Attribute) string {
 		names[i] = s.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-// describe names the JSON type of v, for error details.
-func describe(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case json.Number, float64, int, int64:
-		return "a number"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	return fmt.Sprintf("a %T", v)
 }
 
 // deepCopy copies the maps and lists of a JSON-decoded value.
