@@ -17,9 +17,9 @@ import (
 // it, let an identity provider use it, watch people arrive, add webhook
 // endpoints and watch the changes reach them, regenerate and revoke the
 // token, sign out. Then it checks that no token or signing secret of the
-// run is in the server's log or the activity entries. It saves screenshots of the main pages to a temporary
-// directory, or to docs/screenshots (the README's pictures) when
-// SCIMD_UPDATE_SCREENSHOTS=1. Without Chromium it is skipped, except under
+// run is in the server's log or the activity entries. It saves screenshots
+// of the main pages to a temporary directory, or to docs/screenshots (the
+// README's pictures) when SCIMD_UPDATE_SCREENSHOTS=1. Without Chromium it is skipped, except under
 // CI=true.
 //
 // The server is built from ./cmd/scimd, or taken from SCIMD_E2E_BINARY when

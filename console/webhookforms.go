@@ -27,12 +27,7 @@ const (
 
 // eventTypes are the event types an endpoint may select, in the order the
 // form lists them.
-var eventTypes = []string{
-	directory.EventUserCreated, directory.EventUserUpdated, directory.EventUserDeactivated,
-	directory.EventUserReactivated, directory.EventUserDeleted,
-	directory.EventGroupCreated, directory.EventGroupUpdated, directory.EventGroupDeleted,
-	directory.EventGroupMemberAdded, directory.EventGroupMemberRemove,
-}
+var eventTypes = directory.EventTypes
 
 // endpointForm holds the creation form's values, to show them again when
 // they are refused.
@@ -41,6 +36,8 @@ type endpointForm struct {
 	Types []string
 }
 
+// createEndpoint adds an endpoint of the account and shows its signing
+// secret, in this response only.
 func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.account(r)
 	if err != nil {

@@ -33,8 +33,8 @@ func (e *env) endpoint(accountID, rawURL string) *directory.Endpoint {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ep := &directory.Endpoint{ID: uuid.NewString(), AccountID: accountID, URL: rawURL, Secret: secret, Enabled: true,
-		CreatedAt: e.clock.Now()}
+	ep := &directory.Endpoint{ID: uuid.NewString(), AccountID: accountID, URL: rawURL,
+		Secret: secret, Enabled: true, CreatedAt: e.clock.Now()}
 	if err := e.db.CreateEndpoint(context.Background(), ep); err != nil {
 		e.t.Fatal(err)
 	}

@@ -128,3 +128,11 @@ const (
 	EventGroupMemberAdded  = "group.member_added"
 	EventGroupMemberRemove = "group.member_removed"
 )
+
+// EventTypes lists every event type, in the order people read them. A
+// webhook endpoint may select any of them.
+var EventTypes = []string{
+	EventUserCreated, EventUserUpdated, EventUserDeactivated, EventUserReactivated,
+	EventUserDeleted, EventGroupCreated, EventGroupUpdated, EventGroupDeleted,
+	EventGroupMemberAdded, EventGroupMemberRemove,
+}

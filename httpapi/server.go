@@ -258,7 +258,15 @@ func (a *API) baseURL(r *http.Request, base string) string {
 }
 
 func (a *API) fallback(w http.ResponseWriter, r *http.Request, c *call) error {
-	if allow := allowed(strings.TrimPrefix(r.URL.Path, c.prefix)); allow != "" {
+	rest := strings.TrimPrefix(r.URL.Path, c.prefix)
+	allow := allowed(rest)
+	switch {
+	case allow != "" && strings.HasSuffix(rest, "/"):
+		// The routes end without a slash: "GET /Users/" is no other method
+		// on a known endpoint but a path that names none.
+		return scim.NotFound("no SCIM endpoint at %s; the endpoint is %s, without the "+
+			"trailing slash", r.URL.Path, strings.TrimRight(r.URL.Path, "/"))
+	case allow != "":
 		w.Header().Set("Allow", allow)
 		return scim.Errorf(http.StatusMethodNotAllowed, scim.ErrNone,
 			"%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)

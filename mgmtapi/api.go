@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,8 +53,12 @@ type Config struct {
 	// private or other non-public address, or localhost; see
 	// directory.CheckWebhookHost. Pair it with webhook.Config.AllowPrivate.
 	AllowPrivateWebhooks bool
-	Logger               *slog.Logger
-	Now                  func() time.Time // default time.Now
+	// MaxLongPolls bounds the change-feed requests that wait at once in
+	// this process; one more is answered 503 at once. Default
+	// DefaultMaxLongPolls.
+	MaxLongPolls int
+	Logger       *slog.Logger
+	Now          func() time.Time // default time.Now
 }
 
 // API serves the management API. It is an http.Handler for paths under
@@ -62,6 +67,8 @@ type API struct {
 	cfg Config
 	log *slog.Logger
 	mux *http.ServeMux
+	// polls holds one token per change-feed request waiting now.
+	polls chan struct{}
 }
 
 // handlerFunc is a route's handler. An error it returns is written by
@@ -88,7 +95,11 @@ func New(cfg Config) (*API, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &API{cfg: cfg, log: cfg.Logger.With("component", "mgmtapi"), mux: http.NewServeMux()}
+	if cfg.MaxLongPolls <= 0 {
+		cfg.MaxLongPolls = DefaultMaxLongPolls
+	}
+	a := &API{cfg: cfg, log: cfg.Logger.With("component", "mgmtapi"), mux: http.NewServeMux(),
+		polls: make(chan struct{}, cfg.MaxLongPolls)}
 	for _, rt := range a.routes() {
 		h := rt.h
 		if !rt.public {
@@ -183,8 +194,11 @@ func (a *API) serve(h handlerFunc) http.Handler {
 			a.log.Error("management api request failed", "method", r.Method,
 				"path", r.URL.Path, "status", e.status, "error", err)
 		}
-		if e.status == http.StatusUnauthorized {
+		switch e.status {
+		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scimd"`)
+		case http.StatusServiceUnavailable:
+			w.Header().Set("Retry-After", strconv.Itoa(busyRetrySeconds))
 		}
 		writeJSON(w, e.status, map[string]any{
 			"error": map[string]string{"code": e.code, "message": e.message},

@@ -1,6 +1,7 @@
 package mgmtapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,6 +20,16 @@ const (
 	minPoll = 100 * time.Millisecond
 	maxPoll = 2 * time.Second
 )
+
+// DefaultMaxLongPolls is how many change-feed requests may wait at once in
+// one process. Each holds a connection and a goroutine and reads the store
+// every few seconds; a follower per account and replica of the vendor's
+// application stays far below it.
+const DefaultMaxLongPolls = 256
+
+// busyRetrySeconds is what a long poll refused for want of room is told to
+// wait; scimdclient's Follow retries after a pause of its own.
+const busyRetrySeconds = 5
 
 // parseWait reads the wait parameter: a Go duration ("30s") or seconds
 // ("30").
@@ -95,6 +106,7 @@ func (a *API) waitEvents(r *http.Request, accountID string, after int64, limit i
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	poll := minPoll
+	held := false // a place among the waiting requests
 	for {
 		// Subscribe before reading, so that a commit between the read and
 		// the wait still wakes it.
@@ -105,6 +117,17 @@ func (a *API) waitEvents(r *http.Request, accountID string, after int64, limit i
 		evs, err := a.cfg.Store.Events(ctx, accountID, after, limit)
 		if err != nil || len(evs) > 0 || wait == 0 {
 			return evs, err
+		}
+		if !held {
+			select {
+			case a.polls <- struct{}{}:
+				held = true
+				defer func() { <-a.polls }()
+			default:
+				return nil, &apiError{http.StatusServiceUnavailable, "unavailable",
+					fmt.Sprintf("%d change-feed requests are waiting on this server, the "+
+						"most it holds; retry in %d seconds", cap(a.polls), busyRetrySeconds)}
+			}
 		}
 
 		t := time.NewTimer(poll)

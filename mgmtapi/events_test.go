@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/scimd/scimd/directory"
+	"github.com/scimd/scimd/mgmtapi"
 	"github.com/scimd/scimd/scimdclient"
 	"github.com/scimd/scimd/sqlstore"
 	"github.com/scimd/scimd/sqlstore/sqlstoretest"
@@ -126,5 +129,67 @@ func TestFeedLongPoll(t *testing.T) {
 	}
 	if status, _ := e.call("GET", "/accounts/nope/events", ""); status != 404 {
 		t.Errorf("feed of an unknown account: %d", status)
+	}
+}
+
+// TestFeedLongPollBound checks that the long polls one process holds are
+// bounded: one more is refused at once with 503 and Retry-After, a request
+// that does not wait still works, and room comes back when a poll ends.
+func TestFeedLongPollBound(t *testing.T) {
+	e := sqliteEnv(t)
+	acc := e.account("acme")
+	api, err := mgmtapi.New(mgmtapi.Config{Service: e.svc, Store: e.db, MaxLongPolls: 1,
+		Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	client := scimdclient.New(srv.URL, e.key)
+	get := func(wait string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+mgmtapi.Prefix+"/accounts/"+acc+
+			"/events?wait="+wait, nil)
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan error, 1)
+	go func() {
+		_, err := client.Events(ctx, acc, 0, 10, 30*time.Second)
+		held <- err
+	}()
+
+	// The first poll takes the only place once it finds nothing to return.
+	var resp *http.Response
+	for range 50 {
+		if resp = get("1s"); resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a second long poll: %d, Retry-After %q; want 503 with Retry-After",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := get("0"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a request that does not wait: %d, want 200", resp.StatusCode)
+	}
+
+	cancel()
+	<-held
+	var status int
+	for range 50 { // the server sees the first poll end a moment later
+		if status = get("10ms").StatusCode; status == http.StatusOK {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status != http.StatusOK {
+		t.Errorf("a long poll after the first ended: %d, want 200", status)
 	}
 }

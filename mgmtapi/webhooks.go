@@ -16,12 +16,7 @@ import (
 )
 
 // EventTypes lists the event types an endpoint may select.
-var EventTypes = []string{
-	directory.EventUserCreated, directory.EventUserUpdated, directory.EventUserDeactivated,
-	directory.EventUserReactivated, directory.EventUserDeleted,
-	directory.EventGroupCreated, directory.EventGroupUpdated, directory.EventGroupDeleted,
-	directory.EventGroupMemberAdded, directory.EventGroupMemberRemove,
-}
+var EventTypes = directory.EventTypes
 
 // maxURL bounds an endpoint's URL.
 const maxURL = 2048

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/scim"
@@ -135,8 +136,9 @@ func (c *compiler) present(p filter.AttrPath) (string, error) {
 		}
 		return "(" + col.expr + " IS NOT NULL)", nil
 	}
-	if a.top.Name == "meta" && a.urn == "" {
-		return "TRUE", nil // meta and meta.location are always there
+	if (a.top.Name == "meta" || a.top.Name == "schemas") && a.urn == "" {
+		// meta, meta.location and schemas are always there.
+		return "TRUE", nil
 	}
 	keys := a.keys()
 	if err := checkKeys(keys); err != nil {
@@ -235,6 +237,9 @@ func (c *compiler) compare(p filter.AttrPath, op filter.Op, v any) (string, erro
 		return "", invalid("%s cannot be compared: it depends on the address the "+
 			"server is reached at", a.name)
 	}
+	if a.top.Name == "schemas" && a.urn == "" {
+		return c.compareSchemas(op, v)
+	}
 	return c.compareDoc(a, op, v)
 }
 
@@ -318,4 +323,29 @@ func (c *compiler) compareJSON(r jsonRef, def *scim.Attribute, name string, op f
 	}
 	s := scalar{expr: c.jsonText(r), typ: scim.String, exact: def.CaseExact}
 	return c.compareScalar(s, name, op, v)
+}
+
+// compareSchemas compiles a comparison of "schemas", which is not stored:
+// a resource lists its core schema and every extension its document holds.
+// Each URN is compared in Go, by filter.Match itself, so only the test of
+// which extensions are present is left to SQL.
+func (c *compiler) compareSchemas(op filter.Op, v any) (string, error) {
+	cmp := &filter.Compare{Attr: filter.AttrPath{Name: "schemas"}, Op: op, Value: v}
+	matches := func(urn string) bool {
+		return filter.Match(cmp, c.rt, map[string]any{"schemas": []any{urn}})
+	}
+	if matches(c.rt.Schema.ID) {
+		return "TRUE", nil
+	}
+	var present []string
+	for _, ext := range c.rt.Extensions {
+		if matches(ext.Schema.ID) {
+			present = append(present, c.jsonPresent(jsonRef{base: "r.doc",
+				keys: []string{ext.Schema.ID}}))
+		}
+	}
+	if len(present) == 0 {
+		return "FALSE", nil
+	}
+	return "(" + strings.Join(present, " OR ") + ")", nil
 }

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -48,6 +50,8 @@ func testFilterAgrees(t *testing.T, s directory.Store) {
 		`emails[type eq "work" and value co "alice"]`, `emails[not (type eq "work")]`,
 		`emails[primary eq true or type eq "other"]`, `emails[primary pr]`,
 		`emails[value eq "shared@example.com"]`, `emails[type eq "home"] or title pr`,
+		`emails[type eq "work"].value eq "dave@example.com"`,
+		`emails[type eq "other"].value ew ".COM"`,
 		`phoneNumbers.value co "555"`, `phoneNumbers pr`,
 		`addresses.locality eq "PARIS"`, `addresses[type eq "work" and locality sw "par"]`,
 
@@ -71,6 +75,9 @@ func testFilterAgrees(t *testing.T, s directory.Store) {
 		`meta.lastModified le "2024-03-01T11:30:00Z"`, `meta.lastModified ne
 			"2024-03-01T11:30:00Z"`,
 		`meta.resourceType eq "user"`, `meta.version eq "W/\"1\""`, `meta pr`,
+		`schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"`, `schemas pr`,
+		`schemas eq "` + enterprise + `"`, `schemas co "enterprise"`,
+		`schemas ne "` + enterprise + `"`, `schemas sw "URN:"`, `schemas eq null`,
 
 		// A user's groups.
 		`groups.value eq "{engineering}"`, `groups eq "{sales}"`,
@@ -93,6 +100,8 @@ func testFilterAgrees(t *testing.T, s directory.Store) {
 		`not (members pr)`, `members.display eq "BOB"`, `members.display sw "a"`,
 		`members.value ne "{alice}"`, `members.type ne "User"`,
 		`meta.resourceType eq "Group"`, `meta.created lt "2024-03-01T12:00:00Z"`,
+		`schemas eq "urn:ietf:params:scim:schemas:core:2.0:Group"`, `schemas pr`,
+		`schemas eq "` + enterprise + `"`,
 		`meta.lastModified ge "2024-03-01T10:30:00Z"`,
 	}
 	f.agree(t, s, directory.KindUser, users)
@@ -176,7 +185,26 @@ func (f *fixture) rendered(t *testing.T, s directory.Store,
 		} else if v.Members, err = s.Members(ctx(t), f.account, r.ID, "", 1000); err != nil {
 			t.Fatalf("members of %s: %v", r.ID, err)
 		}
-		out[f.labels[r.ID]] = directory.Render(v, "https://scim.example.com/scim/v2")
+		// Through JSON, as a client reads it: lists are []any and numbers
+		// json.Number, the shapes filter.Match takes.
+		doc := directory.Render(v, "https://scim.example.com/scim/v2")
+		out[f.labels[r.ID]] = decoded(t, doc)
+	}
+	return out
+}
+
+// decoded returns doc as encoding/json decodes it, with UseNumber.
+func decoded(t *testing.T, doc map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatalf("encode %v: %v", doc, err)
+	}
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
 	}
 	return out
 }
