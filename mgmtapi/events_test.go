@@ -145,30 +145,42 @@ func TestFeedLongPollBound(t *testing.T) {
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	client := scimdclient.New(srv.URL, e.key)
-	get := func(wait string) *http.Response {
-		req, _ := http.NewRequest("GET", srv.URL+mgmtapi.Prefix+"/accounts/"+acc+
-			"/events?wait="+wait, nil)
+	get := func(ctx context.Context, wait string) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+mgmtapi.Prefix+
+			"/accounts/"+acc+"/events?wait="+wait, nil)
 		req.Header.Set("Authorization", "Bearer "+e.key)
 		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	probe := func(wait string) *http.Response {
+		resp, err := get(context.Background(), wait)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
 		return resp
 	}
 
+	// The holder waits up to 30s; while a probe holds the place for a
+	// moment, the holder is refused and tries again.
 	ctx, cancel := context.WithCancel(context.Background())
-	held := make(chan error, 1)
+	held := make(chan struct{})
 	go func() {
-		_, err := client.Events(ctx, acc, 0, 10, 30*time.Second)
-		held <- err
+		defer close(held)
+		for ctx.Err() == nil {
+			resp, err := get(ctx, "30s")
+			if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}()
 
-	// The first poll takes the only place once it finds nothing to return.
 	var resp *http.Response
 	for range 50 {
-		if resp = get("1s"); resp.StatusCode == http.StatusServiceUnavailable {
+		if resp = probe("200ms"); resp.StatusCode == http.StatusServiceUnavailable {
 			break
 		}
 	}
@@ -176,15 +188,15 @@ func TestFeedLongPollBound(t *testing.T) {
 		t.Fatalf("a second long poll: %d, Retry-After %q; want 503 with Retry-After",
 			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if resp := get("0"); resp.StatusCode != http.StatusOK {
+	if resp := probe("0"); resp.StatusCode != http.StatusOK {
 		t.Errorf("a request that does not wait: %d, want 200", resp.StatusCode)
 	}
 
 	cancel()
 	<-held
 	var status int
-	for range 50 { // the server sees the first poll end a moment later
-		if status = get("10ms").StatusCode; status == http.StatusOK {
+	for range 50 { // the server sees the holder leave a moment later
+		if status = probe("10ms").StatusCode; status == http.StatusOK {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -144,6 +144,17 @@ func orDefault[T int | time.Duration](v, def T) T {
 	return v
 }
 
+// leaseOwner names one lease: the replica and a random suffix. A name of
+// its own per lease matters when a stream's lease is broken (a replay)
+// and this dispatcher leases the stream again while the first worker is
+// still at an attempt: under the replica's name alone, the first worker's
+// next step would pass for the second's, and both would deliver.
+func (d *Dispatcher) leaseOwner() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // never fails; see crypto/rand.Read
+	return d.cfg.Owner + "/" + hex.EncodeToString(b)
+}
+
 func defaultOwner() string {
 	host, _ := os.Hostname()
 	b := make([]byte, 4)
@@ -258,7 +269,7 @@ func (d *Dispatcher) round(ctx context.Context) error {
 			continue
 		}
 		now := d.cfg.Now()
-		leased, err := st.LeaseStream(ctx, s.EndpointID, s.AccountID, d.cfg.Owner,
+		leased, err := st.LeaseStream(ctx, s.EndpointID, s.AccountID, d.leaseOwner(),
 			now, now.Add(d.cfg.Lease))
 		if err != nil {
 			d.unreserve(s.EndpointID)

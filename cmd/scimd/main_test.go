@@ -146,7 +146,8 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("redactURL(%q) = %q", in, got)
 		}
 	}
-	if got := redactURL("postgres://u@db/x?sslmode=disable"); got != "postgres://u@db/x?sslmode=disable" {
+	const plain = "postgres://u@db/x?sslmode=disable"
+	if got := redactURL(plain); got != plain {
 		t.Errorf("redactURL changed a URL without a password: %q", got)
 	}
 }
