@@ -55,8 +55,22 @@ func randomSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// startSession signs u in: it stores a new session and sets its cookie.
+// startSession signs u in: it stores a new session, sets its cookie and
+// records the sign-in.
 func (s *server) startSession(ctx context.Context, w http.ResponseWriter,
+	u *directory.ConsoleUser) error {
+	if err := s.newSession(ctx, w, u); err != nil {
+		return err
+	}
+	if err := s.cs.RecordSignIn(ctx, u.ID, s.cfg.Now().UTC()); err != nil {
+		s.log.Warn("record sign-in", "user_id", u.ID, "error", err)
+	}
+	s.log.Info("signed in", "user_id", u.ID, "email", u.Email)
+	return nil
+}
+
+// newSession stores a new session of u and sets its cookie.
+func (s *server) newSession(ctx context.Context, w http.ResponseWriter,
 	u *directory.ConsoleUser) error {
 	secret, err := randomSecret()
 	if err != nil {
@@ -73,9 +87,6 @@ func (s *server) startSession(ctx context.Context, w http.ResponseWriter,
 	if err := s.cs.CreateSession(ctx, sess); err != nil {
 		return fmt.Errorf("create session for %q: %w", u.Email, err)
 	}
-	if err := s.cs.RecordSignIn(ctx, u.ID, now); err != nil {
-		s.log.Warn("record sign-in", "user_id", u.ID, "error", err)
-	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     s.cookieName(),
 		Value:    secret,
@@ -85,7 +96,6 @@ func (s *server) startSession(ctx context.Context, w http.ResponseWriter,
 		Secure:   s.cfg.Secure,
 		SameSite: http.SameSiteLaxMode,
 	})
-	s.log.Info("signed in", "user_id", u.ID, "email", u.Email)
 	return nil
 }
 

@@ -59,8 +59,15 @@ type Config struct {
 	Secure bool
 	// ClientAddr returns the address that sign-in throttling counts
 	// failures under. The default is the host of the request's RemoteAddr;
-	// behind a proxy, pass one that trusts its forwarding header.
+	// behind a proxy, pass one that trusts its forwarding header, such as
+	// clientip.Resolver.Addr.
 	ClientAddr func(*http.Request) string
+	// Scheme returns "http" or "https", the scheme a request was made
+	// with, for the links the console shows when PublicURL is empty. The
+	// default says "https" for a request over TLS; behind a proxy that
+	// ends TLS, pass one that trusts its X-Forwarded-Proto, such as
+	// clientip.Resolver.Scheme. Secure makes every link https.
+	Scheme func(*http.Request) string
 	// AllowPrivateWebhooks lets operators, never account admins, add
 	// endpoints at loopback, private and other non-public addresses. Set it
 	// with the webhook dispatcher's AllowPrivate, which lets deliveries
@@ -107,6 +114,9 @@ func New(cfg Config) (http.Handler, error) {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.ClientAddr == nil {
 		cfg.ClientAddr = remoteHost
+	}
+	if cfg.Scheme == nil {
+		cfg.Scheme = tlsScheme
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -161,6 +171,12 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /accounts/{id}/webhooks/{wid}/{action}", s.authed(s.endpointAction))
 	mux.Handle("GET /accounts/{id}/admins", s.authed(s.admins))
 	mux.Handle("POST /accounts/{id}/admins", s.authed(s.addAdmin))
+	mux.Handle("POST /accounts/{id}/admins/{uid}/remove", s.authed(s.removeAdmin))
+	mux.Handle("GET /operators", s.authed(s.operators))
+	mux.Handle("POST /operators", s.authed(s.addOperator))
+	mux.Handle("POST /operators/{uid}/remove", s.authed(s.removeOperator))
+	mux.Handle("GET /password", s.authed(s.passwordPage))
+	mux.Handle("POST /password", s.authed(s.changePassword))
 
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("There is no page at this address.")
@@ -258,11 +274,19 @@ func (s *server) publicURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return s.cfg.PublicURL
 	}
-	scheme := "http"
-	if r.TLS != nil || s.cfg.Secure {
+	scheme := s.cfg.Scheme(r)
+	if s.cfg.Secure {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// tlsScheme is the scheme of a request that reached scimd directly.
+func tlsScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // remoteHost returns the host part of r.RemoteAddr.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 
@@ -162,17 +161,15 @@ func (s *server) setup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	// TODO(setup-race): two links redeemed at the same moment can both pass
-	// setupNeeded; the store would have to check for console users in the
-	// redeeming transaction. Several links exist only when scimd was
-	// restarted within SetupLinkTTL before anyone signed up.
+	// setupNeeded answered before the form was checked; the store checks
+	// again in the redeeming transaction, so that of several links (scimd
+	// restarted within SetupLinkTTL) redeemed at once only one makes an
+	// operator.
 	err = s.cs.RedeemSetupToken(ctx, sessionID(r.PathValue("token")), s.cfg.Now().UTC(), u)
-	switch {
-	case errors.Is(err, directory.ErrNotFound):
+	if errors.Is(err, directory.ErrNotFound) {
 		return errSetupUsed
-	case errors.Is(err, directory.ErrConflict):
-		return fail(http.StatusConflict, "A console user with this email address exists.")
-	case err != nil:
+	}
+	if err != nil {
 		return fmt.Errorf("redeem setup token: %w", err)
 	}
 	s.log.Info("first operator created", "user_id", u.ID, "email", u.Email)
@@ -190,71 +187,4 @@ func personMessage(err error) string {
 		return msg[i+len(directory.ErrInvalid.Error())+2:]
 	}
 	return msg
-}
-
-type adminsData struct {
-	Admins []*directory.ConsoleUser
-	Email  string
-}
-
-// admins lists the console users of an account.
-func (s *server) admins(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.account(r)
-	if err != nil {
-		return err
-	}
-	flash := ""
-	if r.URL.Query().Has("added") {
-		flash = "Admin added. Give them the password through a channel you trust."
-	}
-	return s.renderAdmins(w, r, a, http.StatusOK, flash, "", "")
-}
-
-func (s *server) renderAdmins(w http.ResponseWriter, r *http.Request, a *directory.Account,
-	status int, flash, msg, email string) error {
-	list, err := s.cs.ConsoleUsers(r.Context(), a.ID)
-	if err != nil {
-		return fmt.Errorf("list console users of %q: %w", a.ID, err)
-	}
-	s.render(w, r, status, "admins", &view{Title: "Console admins · " + a.Name, Account: a,
-		Section: "admins", Flash: flash, Error: msg,
-		Data: adminsData{Admins: list, Email: email}})
-	return nil
-}
-
-// addAdmin creates an admin of the account.
-//
-// TODO(console-users): there is no page yet to change one's password or to
-// remove an admin; the store has SetConsolePassword and DeleteConsoleUser
-// for them, and the command line can create users meanwhile. Operators and the account's own
-// admins may add one; the new admin sees only this account.
-func (s *server) addAdmin(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.account(r)
-	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	email := r.PostFormValue("email")
-	u, err := newUser(email, r.PostFormValue("password"), a.ID, s.cfg.Now())
-	if errors.Is(err, directory.ErrInvalid) {
-		return s.renderAdmins(w, r, a, http.StatusBadRequest, "", personMessage(err), email)
-	}
-	if err != nil {
-		return err
-	}
-	err = s.cs.CreateConsoleUser(r.Context(), u)
-	if errors.Is(err, directory.ErrConflict) {
-		return s.renderAdmins(w, r, a, http.StatusConflict, "",
-			"A console user with this email address exists.", email)
-	}
-	if err != nil {
-		return fmt.Errorf("create console user %q: %w", u.Email, err)
-	}
-	by, _ := userFrom(r)
-	s.log.Info("console admin added", "account_id", a.ID, "user_id", u.ID, "by", by.ID)
-	http.Redirect(w, r, "/accounts/"+url.PathEscape(a.ID)+"/admins?added=1",
-		http.StatusSeeOther)
-	return nil
 }

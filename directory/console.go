@@ -93,7 +93,9 @@ type ConsoleStore interface {
 	// RecordSignIn sets a user's last sign-in time.
 	RecordSignIn(ctx context.Context, id string, at time.Time) error
 	// DeleteConsoleUser removes a user and the user's sessions, or returns
-	// ErrNotFound.
+	// ErrNotFound. It returns ErrConflict, deleting nothing, for the last
+	// operator; concurrent deletions are serialised, so that two operators
+	// removing each other at once leave one.
 	DeleteConsoleUser(ctx context.Context, id string) error
 
 	// CreateSession inserts s.
@@ -113,9 +115,11 @@ type ConsoleStore interface {
 	// expired at now.
 	SetupTokenValid(ctx context.Context, id string, now time.Time) (bool, error)
 	// RedeemSetupToken deletes the setup token id and inserts u in one
-	// transaction, so that a token creates at most one user. It returns
-	// ErrNotFound when the token is unknown, used or expired at now, and
-	// ErrConflict when u's email is taken (the token then stays usable).
+	// transaction, so that a token creates at most one user, provided that
+	// no console user exists in that transaction: of several tokens redeemed
+	// at once, one succeeds. It returns ErrNotFound when the token is
+	// unknown, used or expired at now, or when a console user exists (the
+	// token then stays as it was).
 	RedeemSetupToken(ctx context.Context, id string, now time.Time, u *ConsoleUser) error
 
 	// AddSignInFailure counts a failed sign-in under key (an email or a

@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/scimd/scimd/scim/filter"
@@ -133,5 +135,33 @@ type EventStore interface {
 	// greater than after, in position order. A reader that follows the last
 	// returned position never misses an event that committed later with a
 	// lower position: positions are assigned in commit order.
+	//
+	// It returns a *CursorExpiredError, and no events, when the retention
+	// deleted an event after after (see WebhookStore.PruneEvents): the
+	// reader would otherwise miss it without knowing.
 	Events(ctx context.Context, accountID string, after int64, limit int) ([]*Event, error)
 }
+
+// ErrCursorExpired is matched by a *CursorExpiredError.
+var ErrCursorExpired = errors.New("cursor expired")
+
+// CursorExpiredError reports that events after a reader's cursor were
+// deleted by the retention before the reader got them. The reader cannot
+// catch up from the outbox: it resynchronises from the current users and
+// groups and goes on after PrunedThrough.
+type CursorExpiredError struct {
+	AccountID string
+	After     int64 // the cursor that was asked after
+	// PrunedThrough is the highest position the retention deleted in the
+	// account, and so the lowest cursor that misses no event still kept.
+	PrunedThrough int64
+}
+
+// Error implements error.
+func (e *CursorExpiredError) Error() string {
+	return fmt.Sprintf("events of account %q after position %d were deleted by the "+
+		"retention, up to position %d", e.AccountID, e.After, e.PrunedThrough)
+}
+
+// Is makes the error match ErrCursorExpired.
+func (e *CursorExpiredError) Is(target error) bool { return target == ErrCursorExpired }

@@ -104,6 +104,13 @@ type Stream struct {
 	RetryAt    *time.Time
 	LeaseOwner string
 	LeaseUntil *time.Time
+	// SkippedThrough is set when the retention deleted events of the
+	// account before the stream delivered them, and the stream moved past
+	// them: the highest position skipped. The receiver has missed changes
+	// and must resynchronise the account. ResetStream clears it.
+	SkippedThrough int64
+	// SkippedAt is when the stream moved past deleted events.
+	SkippedAt *time.Time
 }
 
 // Delivery is one attempt to deliver an event to an endpoint, kept in a log
@@ -114,8 +121,10 @@ type Delivery struct {
 	AccountID  string
 	EventID    string
 	Position   int64 // 0 for a test event
-	Attempt    int   // 1 for the first attempt at this event
-	StatusCode int   // 0 when no response arrived
+	// Attempt is 1 for the first attempt at this event, and 0 when the
+	// entry records skipped events rather than an attempt (see Skipped).
+	Attempt    int
+	StatusCode int // 0 when no response arrived
 	Error      string
 	Latency    time.Duration
 	Time       time.Time
@@ -127,6 +136,26 @@ type Delivery struct {
 // OK reports whether the attempt succeeded: the endpoint answered 2xx.
 func (d *Delivery) OK() bool { return d.StatusCode >= 200 && d.StatusCode < 300 }
 
+// Skipped reports whether the entry records events that were never sent
+// because the retention deleted them first, rather than an attempt:
+// Position is then the last of them, EventID is empty and Error says what
+// happened and what to do.
+func (d *Delivery) Skipped() bool { return d.Attempt == 0 }
+
+// DeliveryQuery selects entries of one endpoint's delivery log about one
+// account's events.
+type DeliveryQuery struct {
+	EndpointID string
+	AccountID  string
+	// Before keeps the entries with ids below it; 0 starts at the newest.
+	Before int64
+	// Limit bounds the entries returned; it must be positive.
+	Limit int
+	// FailedOnly keeps the entries that are not successes: failed
+	// attempts and skipped events.
+	FailedOnly bool
+}
+
 // WebhookStore keeps what the management API and webhook delivery need.
 type WebhookStore interface {
 	APIKeyStore
@@ -134,7 +163,9 @@ type WebhookStore interface {
 	DeliveryStore
 	// PruneEvents deletes up to batch events older than olderThan and
 	// returns how many it deleted. Callers loop with small batches so that
-	// no transaction holds the outbox for long.
+	// no transaction holds the outbox for long. In the same transaction it
+	// records, per account, the highest position deleted, against which
+	// Events checks cursors (see CursorExpiredError).
 	PruneEvents(ctx context.Context, olderThan time.Time, batch int) (int, error)
 }
 
@@ -179,11 +210,14 @@ type DeliveryStore interface {
 	// EnsureStreams creates the missing streams of enabled endpoints: one
 	// per account for a global endpoint, one for an account's endpoint. A
 	// new stream starts after the last event older than its endpoint, so an
-	// endpoint receives the changes made since it was created.
+	// endpoint receives the changes made since it was created; and after
+	// the events the retention deleted when they were all older than the
+	// endpoint, so that a new endpoint does not count them as missed.
 	EnsureStreams(ctx context.Context) error
 	// DueStreams returns up to limit streams of enabled endpoints that have
-	// an event after their position, no live lease and no retry pending
-	// after now, the longest waiting first.
+	// an event after their position, or whose position the retention has
+	// passed, with no live lease and no retry pending after now, the
+	// longest waiting first.
 	DueStreams(ctx context.Context, now time.Time, limit int) ([]*Stream, error)
 	// Streams returns an endpoint's streams by account.
 	Streams(ctx context.Context, endpointID string) ([]*Stream, error)
@@ -198,6 +232,11 @@ type DeliveryStore interface {
 	// until and updates s to match. It returns ErrLeaseLost when
 	// s.LeaseOwner no longer holds the lease.
 	AdvanceStream(ctx context.Context, s *Stream, position int64, until time.Time) error
+	// SkipStream moves s past events that the retention deleted before
+	// s.LeaseOwner delivered them: as AdvanceStream does to through, and it
+	// sets SkippedThrough to through and SkippedAt to at. It returns
+	// ErrLeaseLost when s.LeaseOwner no longer holds the lease.
+	SkipStream(ctx context.Context, s *Stream, through int64, at, until time.Time) error
 	// RetryStream records a failed attempt: it stores s.Position,
 	// s.Attempts, s.FirstFailure and s.RetryAt and ends owner's lease. It
 	// returns ErrLeaseLost when s.LeaseOwner no longer holds the lease.
@@ -205,16 +244,23 @@ type DeliveryStore interface {
 	// ReleaseStream ends s.LeaseOwner's lease, if it still holds it.
 	ReleaseStream(ctx context.Context, s *Stream) error
 	// ResetStream moves a stream's cursor to position, so that the events
-	// after it are delivered again (a replay), clears its attempts and
-	// breaks any lease. It creates the stream when it does not exist and
-	// returns ErrNotFound when the endpoint does not exist or does not take
-	// the account's events.
+	// after it are delivered again (a replay), clears its attempts and its
+	// SkippedThrough and breaks any lease. A position below the events the
+	// retention deleted is raised to the last of them, so that a replay
+	// from 0 replays every event still kept. It creates the stream when it
+	// does not exist and returns ErrNotFound when the endpoint does not
+	// exist or does not take the account's events.
 	ResetStream(ctx context.Context, endpointID, accountID string, position int64) error
 	// RecordDelivery appends d to the attempts log and sets d.ID.
 	RecordDelivery(ctx context.Context, d *Delivery) error
 	// Deliveries returns up to limit attempts of an endpoint with ids below
 	// before (0 for the newest), newest first.
 	Deliveries(ctx context.Context, endpointID string, before int64, limit int) ([]*Delivery, error)
+	// AccountDeliveries returns the entries of q.EndpointID's log about
+	// q.AccountID's events (test events of an account's endpoint included)
+	// that q selects, newest first. The entries of the endpoint's other
+	// accounts are not read, however many there are.
+	AccountDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
 	// PruneDeliveries deletes up to batch attempts older than olderThan and
 	// returns how many it deleted.
 	PruneDeliveries(ctx context.Context, olderThan time.Time, batch int) (int, error)

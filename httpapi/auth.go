@@ -15,7 +15,7 @@ func (a *API) authenticate(r *http.Request, c *call, required bool) error {
 	if secret == "" && !required {
 		return nil
 	}
-	t, err := a.svc.Authenticate(r.Context(), secret, clientAddr(r))
+	t, err := a.svc.Authenticate(r.Context(), secret, a.addr(r))
 	if err != nil {
 		if required {
 			return err

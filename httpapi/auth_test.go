@@ -99,7 +99,8 @@ func TestRoutes(t *testing.T) {
 				{"POST", "/ServiceProviderConfig", 405, "POST is not allowed", "GET"},
 				{"DELETE", "/Schemas/" + scim.UserSchema, 405, "DELETE is not allowed", "GET"},
 				{"GET", "/.search", 405, "GET is not allowed", "POST"},
-				{"POST", "/Bulk", 501, "bulk", ""},
+				{"GET", "/Bulk", 405, "GET is not allowed", "POST"},
+				{"DELETE", "/Bulk", 405, "DELETE is not allowed", "POST"},
 				{"GET", "/Me", 501, "/Me", ""},
 				{"PUT", "/Me", 501, "/Me", ""},
 			} {

@@ -20,6 +20,7 @@ func (a *API) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 
 		MaxPatchOperations: a.limits.MaxPatchOperations,
 		MaxIdentifierBytes: directory.MaxIdentifierBytes,
+		MaxBulkOperations:  a.limits.MaxBulkOperations,
 	}, c.base))
 	return nil
 }

@@ -15,14 +15,16 @@ import (
 // scimd supports and advertise the limits it enforces.
 func TestServiceProviderConfig(t *testing.T) {
 	lim := httpapi.Limits{MaxBodyBytes: 64 << 10, MaxFilterLength: 512, MaxFilterDepth: 5,
-		MaxPageSize: 50, DefaultPageSize: 20, MaxPatchOperations: 3}
+		MaxPageSize: 50, DefaultPageSize: 20, MaxPatchOperations: 3, MaxBulkOperations: 7}
 	eachStoreWith(t, lim, func(t *testing.T, s *stack) {
 		c := s.clientFor("")
 		r := c.get("/ServiceProviderConfig").want(t, http.StatusOK)
 		for ptr, want := range map[string]any{
 			"/schemas/0":                    scim.ServiceProviderCfgID,
 			"/patch/supported":              true,
-			"/bulk/supported":               false,
+			"/bulk/supported":               true,
+			"/bulk/maxOperations":           7,
+			"/bulk/maxPayloadSize":          64 << 10,
 			"/filter/supported":             true,
 			"/filter/maxResults":            50,
 			"/sort/supported":               true,

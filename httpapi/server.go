@@ -31,6 +31,7 @@ type Limits struct {
 	MaxPageSize        int   // a larger count is clamped to it
 	DefaultPageSize    int   // the count when a client sends none
 	MaxPatchOperations int   // operations in one PATCH request
+	MaxBulkOperations  int   // operations in one bulk request; more gets 413
 }
 
 // DefaultLimits are the limits used for every zero field of Config.Limits.
@@ -41,6 +42,7 @@ var DefaultLimits = Limits{
 	MaxPageSize:        1000,
 	DefaultPageSize:    100,
 	MaxPatchOperations: 1000,
+	MaxBulkOperations:  scim.DefaultMaxBulkOperations,
 }
 
 // ActivityRecorder takes a record of each SCIM request. Record must not
@@ -60,6 +62,17 @@ type Config struct {
 	PublicURL string
 	Activity  ActivityRecorder // nil records nothing
 	Metrics   *Metrics         // nil measures nothing
+	// ClientAddr returns the address a request came from, for the
+	// activity record and a token's last use. The default is the host of
+	// RemoteAddr; behind a reverse proxy, pass one that believes the
+	// proxy's X-Forwarded-For, such as clientip.Resolver.Addr.
+	ClientAddr func(*http.Request) string
+	// Scheme returns "http" or "https", the scheme a request was made
+	// with, for meta.location when PublicURL is empty. The default says
+	// "https" for a request over TLS; behind a proxy that ends TLS, pass
+	// one that believes its X-Forwarded-Proto, such as
+	// clientip.Resolver.Scheme.
+	Scheme func(*http.Request) string
 }
 
 // API is the SCIM HTTP API.
@@ -70,6 +83,8 @@ type API struct {
 	public   string
 	activity ActivityRecorder
 	metrics  *Metrics
+	addr     func(*http.Request) string
+	scheme   func(*http.Request) string
 }
 
 // New returns the SCIM API described by cfg.
@@ -83,6 +98,7 @@ func New(cfg Config) *API {
 		{&l.MaxFilterLength, d.MaxFilterLength}, {&l.MaxFilterDepth, d.MaxFilterDepth},
 		{&l.MaxPageSize, d.MaxPageSize}, {&l.DefaultPageSize, d.DefaultPageSize},
 		{&l.MaxPatchOperations, d.MaxPatchOperations},
+		{&l.MaxBulkOperations, d.MaxBulkOperations},
 	} {
 		if *f.v <= 0 {
 			*f.v = f.def
@@ -98,6 +114,12 @@ func New(cfg Config) *API {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = remoteHost
+	}
+	if cfg.Scheme == nil {
+		cfg.Scheme = tlsScheme
+	}
 	return &API{
 		svc:      cfg.Service,
 		limits:   l,
@@ -105,6 +127,8 @@ func New(cfg Config) *API {
 		public:   strings.TrimRight(cfg.PublicURL, "/"),
 		activity: cfg.Activity,
 		metrics:  cfg.Metrics,
+		addr:     cfg.ClientAddr,
+		scheme:   cfg.Scheme,
 	}
 }
 
@@ -149,8 +173,7 @@ func (a *API) register(mux *http.ServeMux, base string) {
 	route("GET /ResourceTypes/{id}", false, a.resourceType)
 	route("GET /Schemas", false, a.schemas)
 	route("GET /Schemas/{id}", false, a.schema)
-	route(" /Bulk", true, notSupported("bulk operations (/Bulk) are not supported; "+
-		"send each change as its own request"))
+	route("POST /Bulk", true, a.bulk)
 	route(" /Me", true, notSupported("/Me is not supported: a SCIM token acts for an "+
 		"account, not for a user"))
 
@@ -205,7 +228,7 @@ func (a *API) wrap(base, route string, auth bool, h handler) http.Handler {
 func (a *API) finish(r *http.Request, rec *recorder, c *call, st *state, route string,
 	start time.Time) {
 	latency := time.Since(start)
-	scimType, detail := "", ""
+	scimType, detail := "", st.detail
 	if st.err != nil {
 		scimType, detail = string(st.err.Type), st.err.Detail
 	}
@@ -240,7 +263,7 @@ func (a *API) finish(r *http.Request, rec *recorder, c *call, st *state, route s
 			Detail:    detail,
 			RequestID: requestID(r.Context()),
 			TokenID:   tokenID,
-			Addr:      clientAddr(r),
+			Addr:      a.addr(r),
 		})
 	}
 }
@@ -250,11 +273,15 @@ func (a *API) baseURL(r *http.Request, base string) string {
 	if a.public != "" {
 		return a.public + base
 	}
-	scheme := "http"
+	return a.scheme(r) + "://" + r.Host + base
+}
+
+// tlsScheme is the scheme of a request that reached scimd directly.
+func tlsScheme(r *http.Request) string {
 	if r.TLS != nil {
-		scheme = "https"
+		return "https"
 	}
-	return scheme + "://" + r.Host + base
+	return "http"
 }
 
 func (a *API) fallback(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -284,7 +311,7 @@ func allowed(rest string) string {
 	case len(parts) == 1 && (parts[0] == "ServiceProviderConfig" ||
 		parts[0] == "ResourceTypes" || parts[0] == "Schemas"):
 		return "GET"
-	case len(parts) == 1 && parts[0] == ".search",
+	case len(parts) == 1 && (parts[0] == ".search" || parts[0] == "Bulk"),
 		len(parts) == 2 && parts[1] == ".search" && (parts[0] == "Users" || parts[0] == "Groups"):
 		return "POST"
 	case len(parts) == 2 && (parts[0] == "Users" || parts[0] == "Groups"):
@@ -324,7 +351,16 @@ type (
 
 // state carries what the response wrapper learned back to the access log.
 type state struct {
-	err *scim.Error
+	err    *scim.Error
+	detail string // what a successful response still wants recorded
+}
+
+// noteDetail records a detail for the activity entry of a request that
+// succeeded as a whole but not in every part, such as a bulk request.
+func noteDetail(ctx context.Context, detail string) {
+	if st, ok := ctx.Value(stateKey{}).(*state); ok {
+		st.detail = detail
+	}
 }
 
 func requestID(ctx context.Context) string {
@@ -354,7 +390,9 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func clientAddr(r *http.Request) string {
+// remoteHost returns the host part of r.RemoteAddr, or all of it when it is
+// not host:port.
+func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

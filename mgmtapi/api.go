@@ -57,8 +57,13 @@ type Config struct {
 	// this process; one more is answered 503 at once. Default
 	// DefaultMaxLongPolls.
 	MaxLongPolls int
-	Logger       *slog.Logger
-	Now          func() time.Time // default time.Now
+	// ClientAddr returns the address a request came from, for the log of
+	// refused requests. The default is RemoteAddr as it is; behind a
+	// reverse proxy, pass one that believes the proxy's X-Forwarded-For,
+	// such as clientip.Resolver.Addr.
+	ClientAddr func(*http.Request) string
+	Logger     *slog.Logger
+	Now        func() time.Time // default time.Now
 }
 
 // API serves the management API. It is an http.Handler for paths under
@@ -94,6 +99,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = func(r *http.Request) string { return r.RemoteAddr }
 	}
 	if cfg.MaxLongPolls <= 0 {
 		cfg.MaxLongPolls = DefaultMaxLongPolls

@@ -84,7 +84,7 @@ func (a *API) authenticated(h handlerFunc) handlerFunc {
 		if err != nil {
 			if errors.Is(err, directory.ErrUnauthorized) {
 				a.log.Info("management api request refused", "path", r.URL.Path,
-					"remote_addr", r.RemoteAddr, "reason", err.Error())
+					"client_addr", a.cfg.ClientAddr(r), "reason", err.Error())
 			}
 			return err
 		}

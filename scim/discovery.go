@@ -22,12 +22,14 @@ type SPConfig struct {
 
 	MaxPatchOperations int // most operations in one PATCH request
 	MaxIdentifierBytes int // longest userName, externalId, displayName or email
+	MaxBulkOperations  int // most operations in one bulk request
 }
 
 // ServiceProviderConfig returns the ServiceProviderConfig document (RFC
 // 7643 §5) for a server whose SCIM base URL is baseURL, such as
-// "https://scim.example.com/scim/v2". PATCH, filtering, sorting and ETags
-// are supported; bulk operations and password changes are not.
+// "https://scim.example.com/scim/v2". PATCH, bulk operations, filtering,
+// sorting and ETags are supported; password changes are not. A zero
+// MaxBulkOperations is advertised as DefaultMaxBulkOperations.
 func ServiceProviderConfig(cfg SPConfig, baseURL string) map[string]any {
 	if cfg.MaxResults <= 0 {
 		cfg.MaxResults = DefaultPageLimits.Max
@@ -37,6 +39,9 @@ func ServiceProviderConfig(cfg SPConfig, baseURL string) map[string]any {
 	}
 	if cfg.MaxPayloadBytes <= 0 {
 		cfg.MaxPayloadBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBulkOperations <= 0 {
+		cfg.MaxBulkOperations = DefaultMaxBulkOperations
 	}
 
 	bearer := map[string]any{
@@ -49,11 +54,10 @@ func ServiceProviderConfig(cfg SPConfig, baseURL string) map[string]any {
 	doc := map[string]any{
 		"schemas": []string{ServiceProviderCfgID, LimitsSchema},
 		"patch":   supported(true),
-		// TODO(bulk): /Bulk is not served. Okta and Microsoft Entra ID do not
-		// use it; it would need per-operation limits and partial failure.
+		// A bulk request is one request body, so the body limit bounds it.
 		"bulk": map[string]any{
-			"supported":      false,
-			"maxOperations":  0,
+			"supported":      true,
+			"maxOperations":  cfg.MaxBulkOperations,
 			"maxPayloadSize": cfg.MaxPayloadBytes,
 		},
 		"filter": map[string]any{

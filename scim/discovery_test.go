@@ -24,6 +24,7 @@ func TestServiceProviderConfig(t *testing.T) {
 
 		MaxPatchOperations: 1000,
 		MaxIdentifierBytes: 1024,
+		MaxBulkOperations:  250,
 	}
 	got := roundTrip(t, ServiceProviderConfig(cfg, "https://scim.example.com/scim/v2/"))
 	want := parse(t, `{
@@ -31,7 +32,7 @@ func TestServiceProviderConfig(t *testing.T) {
 			"`+LimitsSchema+`"],
 		"documentationUri": "https://docs.example.com/scim",
 		"patch": {"supported": true},
-		"bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 2097152},
+		"bulk": {"supported": true, "maxOperations": 250, "maxPayloadSize": 2097152},
 		"filter": {"supported": true, "maxResults": 500},
 		"changePassword": {"supported": false},
 		"sort": {"supported": true},
@@ -68,6 +69,11 @@ func TestServiceProviderConfigDefaults(t *testing.T) {
 	filter := got["filter"].(map[string]any)
 	if filter["maxResults"] != want["maxResults"] {
 		t.Errorf("filter.maxResults = %v, want %v", filter["maxResults"], want["maxResults"])
+	}
+	bulk := got["bulk"].(map[string]any)
+	wantBulk := parse(t, `{"supported": true, "maxOperations": 1000, "maxPayloadSize": 1048576}`)
+	if !reflect.DeepEqual(bulk, wantBulk) {
+		t.Errorf("bulk = %v, want %v", bulk, wantBulk)
 	}
 }
 

@@ -30,7 +30,32 @@ func scanConsoleUser(row interface{ Scan(...any) error }) (*directory.ConsoleUse
 // directory.ErrConflict when the email is taken and directory.ErrNotFound
 // when u's account does not exist.
 func (d *DB) CreateConsoleUser(ctx context.Context, u *directory.ConsoleUser) error {
-	return d.insertConsoleUser(ctx, d.wdb, u)
+	return d.consoleTx(ctx, "create console user", func(tx *sql.Tx) error {
+		if err := d.lockConsoleUsers(ctx, tx); err != nil {
+			return err
+		}
+		return d.insertConsoleUser(ctx, tx, u)
+	})
+}
+
+// lockConsoleUsers serialises, within tx, the writes whose rule depends on
+// which console users exist: a setup link makes the first user only, and
+// the last operator stays. On SQLite every write transaction holds the
+// database's write lock from its start (BEGIN IMMEDIATE), which is enough.
+// On PostgreSQL a check such as NOT EXISTS sees no uncommitted row, so two
+// transactions under READ COMMITTED could both pass it; a transaction-scoped
+// advisory lock, per schema like the migration lock, makes them take turns.
+// A statement after the lock sees whatever the previous holder committed.
+func (d *DB) lockConsoleUsers(ctx context.Context, tx *sql.Tx) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx,
+		`SELECT pg_advisory_xact_lock(hashtext('scimd console users ' || current_schema()))`)
+	if err != nil {
+		return fmt.Errorf("lock console users: %w", err)
+	}
+	return nil
 }
 
 func (d *DB) insertConsoleUser(ctx context.Context, q querier, u *directory.ConsoleUser) error {
@@ -138,10 +163,35 @@ func (d *DB) RecordSignIn(ctx context.Context, id string, at time.Time) error {
 }
 
 // DeleteConsoleUser removes a user and, by cascade, the user's sessions. It
-// returns an error wrapping directory.ErrNotFound for an unknown user.
+// returns an error wrapping directory.ErrNotFound for an unknown user and
+// directory.ErrConflict, deleting nothing, for the last operator. Deletions
+// are serialised, so two operators removing each other at once leave one.
 func (d *DB) DeleteConsoleUser(ctx context.Context, id string) error {
-	return d.consoleExec(ctx, "delete console user", id,
-		`DELETE FROM console_users WHERE id = ?`, id)
+	return d.consoleTx(ctx, "delete console user "+id, func(tx *sql.Tx) error {
+		if err := d.lockConsoleUsers(ctx, tx); err != nil {
+			return err
+		}
+		var account sql.NullString
+		err := tx.QueryRowContext(ctx, d.rebind(
+			`SELECT account_id FROM console_users WHERE id = ?`), id).Scan(&account)
+		if err != nil {
+			return d.notFound(err)
+		}
+		if !account.Valid {
+			var others int
+			err := tx.QueryRowContext(ctx, d.rebind(`SELECT count(*) FROM console_users
+				WHERE account_id IS NULL AND id <> ?`), id).Scan(&others)
+			if err != nil {
+				return err
+			}
+			if others == 0 {
+				return fmt.Errorf("%w: the last operator cannot be removed",
+					directory.ErrConflict)
+			}
+		}
+		_, err = tx.ExecContext(ctx, d.rebind(`DELETE FROM console_users WHERE id = ?`), id)
+		return err
+	})
 }
 
 // CreateSession inserts s. It returns an error wrapping directory.ErrNotFound
@@ -215,12 +265,25 @@ func (d *DB) SetupTokenValid(ctx context.Context, id string, now time.Time) (boo
 }
 
 // RedeemSetupToken deletes the setup token id and inserts u in one
-// transaction. It returns an error wrapping directory.ErrNotFound when the
-// token is unknown, used or expired at now, and directory.ErrConflict when
-// u's email is taken; the token then stays usable.
+// transaction, provided no console user exists then. It returns an error
+// wrapping directory.ErrNotFound when the token is unknown, used or expired
+// at now, or when a console user exists; the token then stays as it was. Of
+// several tokens redeemed at once, one succeeds.
 func (d *DB) RedeemSetupToken(ctx context.Context, id string, now time.Time,
 	u *directory.ConsoleUser) error {
 	return d.consoleTx(ctx, "redeem setup token", func(tx *sql.Tx) error {
+		if err := d.lockConsoleUsers(ctx, tx); err != nil {
+			return err
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM console_users LIMIT 1`).Scan(&one)
+		if err == nil {
+			return fmt.Errorf("%w: a console user exists already", directory.ErrNotFound)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+
 		res, err := tx.ExecContext(ctx, d.rebind(`DELETE FROM console_setup_tokens
 			WHERE id = ? AND expires_at > ?`), id, d.ts(now))
 		if err != nil {

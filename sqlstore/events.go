@@ -80,8 +80,31 @@ func (t *tx) Append(events ...*directory.Event) error {
 // Events returns up to limit events of an account with positions greater
 // than after, in position order; limit <= 0 means DefaultEventPage. Positions
 // follow commit order (see Write), so a reader that goes on from the last
-// position it saw never misses an event.
+// position it saw never misses an event. It returns a
+// *directory.CursorExpiredError when the retention deleted an event after
+// after.
 func (d *DB) Events(ctx context.Context, accountID string, after int64,
+	limit int) ([]*directory.Event, error) {
+	evs, err := d.readEvents(ctx, accountID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+
+	// The mark is read after the events: PruneEvents raises it in the
+	// transaction that deletes, so an event that the first read missed
+	// because it was gone has raised the mark by the time of the second.
+	through, err := d.prunedThrough(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if after < through {
+		return nil, &directory.CursorExpiredError{AccountID: accountID, After: after,
+			PrunedThrough: through}
+	}
+	return evs, nil
+}
+
+func (d *DB) readEvents(ctx context.Context, accountID string, after int64,
 	limit int) ([]*directory.Event, error) {
 	if limit <= 0 {
 		limit = DefaultEventPage

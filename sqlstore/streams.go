@@ -10,8 +10,7 @@ import (
 	"github.com/scimd/scimd/directory"
 )
 
-// missingStreams selects the streams that enabled endpoints lack. A new
-// stream starts after the last event older than its endpoint.
+// missingStreams selects the streams that enabled endpoints lack.
 const missingStreams = `
 	FROM webhook_endpoints e
 	JOIN accounts a ON e.account_id IS NULL OR e.account_id = a.id
@@ -31,10 +30,15 @@ func (d *DB) EnsureStreams(ctx context.Context) error {
 	if !missing {
 		return nil
 	}
+	// A new stream starts after the last event older than its endpoint,
+	// or after the pruned events when they were all older: those were never
+	// the endpoint's to miss.
+	const older = `COALESCE((SELECT MAX(ev.position) FROM events ev
+		WHERE ev.account_id = a.id AND ev.time < e.created_at), 0)`
 	_, err = d.wdb.ExecContext(ctx, `INSERT INTO webhook_streams
 		(endpoint_id, account_id, position, attempts)
-		SELECT e.id, a.id, COALESCE((SELECT MAX(ev.position) FROM events ev
-			WHERE ev.account_id = a.id AND ev.time < e.created_at), 0), 0
+		SELECT e.id, a.id, CASE WHEN a.pruned_time < e.created_at
+			AND a.pruned_through > `+older+` THEN a.pruned_through ELSE `+older+` END, 0
 		`+missingStreams+`
 		ON CONFLICT (endpoint_id, account_id) DO NOTHING`)
 	if err != nil {
@@ -44,12 +48,13 @@ func (d *DB) EnsureStreams(ctx context.Context) error {
 }
 
 const streamColumns = `s.endpoint_id, s.account_id, s.position, s.attempts,
-	s.first_failure, s.retry_at, s.lease_owner, s.lease_until`
+	s.first_failure, s.retry_at, s.lease_owner, s.lease_until, s.skipped_through,
+	s.skipped_at`
 
 // streamReturning is streamColumns for a RETURNING clause, where SQLite
 // takes no table qualifier.
 const streamReturning = `endpoint_id, account_id, position, attempts,
-	first_failure, retry_at, lease_owner, lease_until`
+	first_failure, retry_at, lease_owner, lease_until, skipped_through, skipped_at`
 
 func scanStream(row interface{ Scan(...any) error }) (*directory.Stream, error) {
 	var (
@@ -57,7 +62,8 @@ func scanStream(row interface{ Scan(...any) error }) (*directory.Stream, error) 
 		owner sql.NullString
 	)
 	err := row.Scan(&s.EndpointID, &s.AccountID, &s.Position, &s.Attempts,
-		scanTimePtr(&s.FirstFailure), scanTimePtr(&s.RetryAt), &owner, scanTimePtr(&s.LeaseUntil))
+		scanTimePtr(&s.FirstFailure), scanTimePtr(&s.RetryAt), &owner, scanTimePtr(&s.LeaseUntil),
+		&s.SkippedThrough, scanTimePtr(&s.SkippedAt))
 	s.LeaseOwner = owner.String
 	return &s, err
 }
@@ -80,16 +86,19 @@ func (d *DB) queryStreams(ctx context.Context, query string,
 	return out, d.mapErr(rows.Err())
 }
 
-// DueStreams implements directory.DeliveryStore.
+// DueStreams implements directory.DeliveryStore. A stream that the
+// retention has passed is due even without an event to send, so that its
+// receiver hears of the gap as soon as it can.
 func (d *DB) DueStreams(ctx context.Context, now time.Time,
 	limit int) ([]*directory.Stream, error) {
 	out, err := d.queryStreams(ctx, `SELECT `+streamColumns+`
 		FROM webhook_streams s JOIN webhook_endpoints e ON e.id = s.endpoint_id
+		JOIN accounts a ON a.id = s.account_id
 		WHERE e.enabled
 		AND (s.lease_owner IS NULL OR s.lease_until < ?)
 		AND (s.retry_at IS NULL OR s.retry_at <= ?)
-		AND EXISTS (SELECT 1 FROM events ev
-			WHERE ev.account_id = s.account_id AND ev.position > s.position)
+		AND (s.position < a.pruned_through OR EXISTS (SELECT 1 FROM events ev
+			WHERE ev.account_id = s.account_id AND ev.position > s.position))
 		ORDER BY s.lease_until IS NOT NULL, s.lease_until, s.endpoint_id, s.account_id
 		LIMIT ?`, d.ts(now), d.ts(now), limit)
 	if err != nil {
@@ -158,6 +167,23 @@ func (d *DB) AdvanceStream(ctx context.Context, s *directory.Stream, position in
 	return nil
 }
 
+// SkipStream implements directory.DeliveryStore.
+func (d *DB) SkipStream(ctx context.Context, s *directory.Stream, through int64, at,
+	until time.Time) error {
+	res, err := d.wdb.ExecContext(ctx, d.rebind(`UPDATE webhook_streams
+		SET position = ?, attempts = 0, first_failure = NULL, retry_at = NULL,
+		lease_until = ?, skipped_through = ?, skipped_at = ?
+		WHERE endpoint_id = ? AND account_id = ? AND lease_owner = ?`),
+		through, d.ts(until), through, d.ts(at), s.EndpointID, s.AccountID, s.LeaseOwner)
+	if err := d.leaseHeld(res, err, "skip", s); err != nil {
+		return err
+	}
+	at, until = stored(at), stored(until)
+	s.Position, s.Attempts, s.FirstFailure, s.RetryAt = through, 0, nil, nil
+	s.LeaseUntil, s.SkippedThrough, s.SkippedAt = &until, through, &at
+	return nil
+}
+
 // RetryStream implements directory.DeliveryStore.
 func (d *DB) RetryStream(ctx context.Context, s *directory.Stream) error {
 	res, err := d.wdb.ExecContext(ctx, d.rebind(`UPDATE webhook_streams
@@ -203,63 +229,16 @@ func (d *DB) ResetStream(ctx context.Context, endpointID, accountID string, posi
 		return fmt.Errorf("reset stream: endpoint %q does not take account %q: %w",
 			endpointID, accountID, directory.ErrNotFound)
 	}
-	_, err = d.wdb.ExecContext(ctx, d.rebind(`INSERT INTO webhook_streams
-		(endpoint_id, account_id, position, attempts) VALUES (?, ?, ?, 0)
+	// The position is raised to the account's pruned mark in the same
+	// statement, so that a prune between a read and the write cannot leave
+	// the stream below it.
+	res, err := d.wdb.ExecContext(ctx, d.rebind(`INSERT INTO webhook_streams
+		(endpoint_id, account_id, position, attempts)
+		SELECT ?, a.id, CASE WHEN a.pruned_through > ? THEN a.pruned_through ELSE ? END, 0
+		FROM accounts a WHERE a.id = ?
 		ON CONFLICT (endpoint_id, account_id) DO UPDATE SET position = excluded.position,
-		attempts = 0, first_failure = NULL, retry_at = NULL, lease_owner = NULL`),
-		endpointID, accountID, position)
-	if err != nil {
-		// A foreign key failure here means the account does not exist.
-		return fmt.Errorf("reset stream %q/%q: %w", endpointID, accountID, d.mapErr(err))
-	}
-	return nil
-}
-
-// RecordDelivery implements directory.DeliveryStore.
-func (d *DB) RecordDelivery(ctx context.Context, del *directory.Delivery) error {
-	del.Time = stored(del.Time)
-	err := d.wdb.QueryRowContext(ctx, d.rebind(`INSERT INTO webhook_deliveries
-		(endpoint_id, account_id, event_id, position, attempt, status_code, error,
-		latency_us, time, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING id`),
-		del.EndpointID, nullString(del.AccountID), del.EventID, del.Position, del.Attempt,
-		del.StatusCode, del.Error, del.Latency.Microseconds(), d.ts(del.Time),
-		d.tsPtr(del.NextAttempt)).Scan(&del.ID)
-	if err != nil {
-		return fmt.Errorf("record delivery of event %q: %w", del.EventID, d.mapErr(err))
-	}
-	return nil
-}
-
-// Deliveries implements directory.DeliveryStore.
-func (d *DB) Deliveries(ctx context.Context, endpointID string, before int64,
-	limit int) ([]*directory.Delivery, error) {
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
-	rows, err := d.rdb.QueryContext(ctx, d.rebind(`SELECT id, endpoint_id, account_id,
-		event_id, position, attempt, status_code, error, latency_us, time, next_attempt
-		FROM webhook_deliveries WHERE endpoint_id = ? AND id < ?
-		ORDER BY id DESC LIMIT ?`), endpointID, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries of %q: %w", endpointID, d.mapErr(err))
-	}
-	defer rows.Close()
-	var out []*directory.Delivery
-	for rows.Next() {
-		var (
-			del     directory.Delivery
-			account sql.NullString
-			latency int64
-		)
-		err := rows.Scan(&del.ID, &del.EndpointID, &account, &del.EventID, &del.Position,
-			&del.Attempt, &del.StatusCode, &del.Error, &latency, scanTime(&del.Time),
-			scanTimePtr(&del.NextAttempt))
-		if err != nil {
-			return nil, fmt.Errorf("scan delivery: %w", err)
-		}
-		del.AccountID, del.Latency = account.String, time.Duration(latency)*time.Microsecond
-		out = append(out, &del)
-	}
-	return out, d.mapErr(rows.Err())
+		attempts = 0, first_failure = NULL, retry_at = NULL, lease_owner = NULL,
+		skipped_through = 0, skipped_at = NULL`),
+		endpointID, position, position, accountID)
+	return d.affected(res, err, "reset stream of account", accountID)
 }

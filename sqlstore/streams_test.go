@@ -284,7 +284,7 @@ func TestDeliveriesAndPruning(t *testing.T) {
 		if n != 2 {
 			t.Errorf("second batch: %d, want 2", n)
 		}
-		evs, err := db.Events(ctx, a.ID, 0, 100)
+		evs, err := db.Events(ctx, a.ID, last-2, 100)
 		if err != nil || len(evs) != 2 || evs[1].Position != last {
 			t.Errorf("kept events: got %d, %v; want the 2 recent ones", len(evs), err)
 		}

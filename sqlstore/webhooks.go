@@ -201,15 +201,6 @@ func (d *DB) DeleteEndpoint(ctx context.Context, id string) error {
 	return d.affected(res, err, "delete endpoint", id)
 }
 
-// PruneEvents implements directory.WebhookStore. One statement deletes at
-// most batch rows, found through events_time, so each holds the write lock
-// briefly.
-func (d *DB) PruneEvents(ctx context.Context, olderThan time.Time, batch int) (int, error) {
-	return d.prune(ctx, `DELETE FROM events WHERE (account_id, position) IN
-		(SELECT account_id, position FROM events WHERE time < ? LIMIT ?)`,
-		"events", olderThan, batch)
-}
-
 // PruneDeliveries implements directory.DeliveryStore.
 func (d *DB) PruneDeliveries(ctx context.Context, olderThan time.Time, batch int) (int, error) {
 	return d.prune(ctx, `DELETE FROM webhook_deliveries WHERE id IN

@@ -33,6 +33,10 @@ type Config struct {
 	// and link-local addresses, which are refused by default so that
 	// whoever configures an endpoint cannot reach scimd's own network.
 	WebhookAllowPrivate bool
+	// TrustedProxies lists, comma-separated, the ranges (CIDR) of the
+	// reverse proxies whose X-Forwarded-For and X-Forwarded-Proto scimd
+	// believes; empty believes no one. See package clientip.
+	TrustedProxies string
 }
 
 // DefaultConfig is the configuration before the environment and flags.
@@ -85,6 +89,8 @@ func (c *Config) vars() []envVar {
 			usage: "page size when a client sends no count", num: &c.Limits.DefaultPageSize},
 		{env: "SCIMD_MAX_PATCH_OPERATIONS", flag: "max-patch-operations",
 			usage: "operations in one PATCH request", num: &c.Limits.MaxPatchOperations},
+		{env: "SCIMD_MAX_BULK_OPERATIONS", flag: "max-bulk-operations",
+			usage: "operations in one bulk request", num: &c.Limits.MaxBulkOperations},
 		{env: "SCIMD_ACTIVITY_RETENTION", flag: "activity-retention",
 			usage: "how long provisioning activity is kept", dur: &c.ActivityRetention},
 		{env: "SCIMD_EVENT_RETENTION", flag: "event-retention",
@@ -92,6 +98,9 @@ func (c *Config) vars() []envVar {
 		{env: "SCIMD_WEBHOOK_ALLOW_PRIVATE", flag: "webhook-allow-private",
 			usage:   "let webhooks go to loopback, private and link-local addresses",
 			boolean: &c.WebhookAllowPrivate},
+		{env: "SCIMD_TRUSTED_PROXIES", flag: "trusted-proxies",
+			usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For " +
+				"and X-Forwarded-Proto to believe", str: &c.TrustedProxies},
 	}
 }
 
@@ -155,9 +164,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_filter_length", c.Limits.MaxFilterLength),
 		slog.Int("max_filter_depth", c.Limits.MaxFilterDepth),
 		slog.Int("max_page_size", c.Limits.MaxPageSize),
+		slog.Int("max_bulk_operations", c.Limits.MaxBulkOperations),
 		slog.Duration("activity_retention", c.ActivityRetention),
 		slog.Duration("event_retention", c.EventRetention),
 		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
+		slog.String("trusted_proxies", c.TrustedProxies),
 	)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scimd/scimd/activity"
+	"github.com/scimd/scimd/clientip"
 	"github.com/scimd/scimd/console"
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/httpapi"
@@ -54,6 +55,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if (m.Config.TLSCert == "") != (m.Config.TLSKey == "") {
 		return fmt.Errorf("serve HTTPS: give both --tls-cert and --tls-key")
 	}
+	proxies, err := m.proxies()
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, m.Config, m.Logger, true)
 	if err != nil {
 		return err
@@ -75,15 +80,17 @@ func (m *Main) Open(ctx context.Context) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	api := httpapi.New(httpapi.Config{
-		Service:   m.service,
-		Limits:    m.Config.Limits,
-		Logger:    m.Logger,
-		PublicURL: m.Config.PublicURL,
-		Metrics:   httpapi.NewMetrics(reg),
-		Activity:  rec,
+		Service:    m.service,
+		Limits:     m.Config.Limits,
+		Logger:     m.Logger,
+		PublicURL:  m.Config.PublicURL,
+		Metrics:    httpapi.NewMetrics(reg),
+		Activity:   rec,
+		ClientAddr: proxies.Addr,
+		Scheme:     proxies.Scheme,
 	})
 	api.Register(mux)
-	if err := m.startEvents(mux); err != nil {
+	if err := m.startEvents(mux, proxies); err != nil {
 		m.Close()
 		return err
 	}
@@ -91,18 +98,14 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	// TODO(trusted-proxy): behind a reverse proxy every request comes from
-	// the proxy's address, so the console's per-address sign-in limit
-	// counts every visitor together (addrLimit failures lock everyone out
-	// for a while) and the activity log shows the proxy. A setting naming
-	// the trusted proxies, read into console.Config.ClientAddr and the SCIM
-	// activity's address, would fix both; scimd has none yet.
 	ui, err := console.New(console.Config{
-		Service:   m.service,
-		PublicURL: m.Config.PublicURL,
-		Secure:    m.Config.TLS() || strings.HasPrefix(m.Config.PublicURL, "https://"),
-		Logger:    m.Logger,
-		Webhooks:  m.dispatcher,
+		Service:    m.service,
+		PublicURL:  m.Config.PublicURL,
+		Secure:     m.Config.TLS() || strings.HasPrefix(m.Config.PublicURL, "https://"),
+		ClientAddr: proxies.Addr,
+		Scheme:     proxies.Scheme,
+		Logger:     m.Logger,
+		Webhooks:   m.dispatcher,
 		// Operators may add private endpoints when deliveries may reach them.
 		AllowPrivateWebhooks: m.Config.WebhookAllowPrivate,
 	})
@@ -139,9 +142,27 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
+// proxies reads the trusted proxies of the configuration. Trusting every
+// address is allowed, for a scimd that only its proxies can reach, but
+// logged: where clients reach scimd directly, it lets each choose the
+// address that sign-in throttling counts it under.
+func (m *Main) proxies() (*clientip.Resolver, error) {
+	r, err := clientip.Parse(m.Config.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	for _, p := range r.Prefixes() {
+		if p.Bits() == 0 {
+			m.Logger.Warn("every address is a trusted proxy: clients that reach scimd "+
+				"directly choose the address they are counted under", "range", p.String())
+		}
+	}
+	return r, nil
+}
+
 // startEvents mounts the management API and starts webhook delivery and
 // event retention, which stop at Close.
-func (m *Main) startEvents(mux *http.ServeMux) error {
+func (m *Main) startEvents(mux *http.ServeMux, proxies *clientip.Resolver) error {
 	d, err := webhook.New(webhook.Config{Store: m.store, Changes: m.changes, Logger: m.Logger,
 		AllowPrivate: m.Config.WebhookAllowPrivate})
 	if err != nil {
@@ -161,6 +182,7 @@ func (m *Main) startEvents(mux *http.ServeMux) error {
 		Changes:              m.changes,
 		Webhooks:             d,
 		AllowPrivateWebhooks: m.Config.WebhookAllowPrivate,
+		ClientAddr:           proxies.Addr,
 		Logger:               m.Logger,
 	})
 	if err != nil {

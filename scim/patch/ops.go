@@ -268,51 +268,6 @@ func isPrimary(e any) bool {
 	return b
 }
 
-// removeValues removes from multi-valued attribute a, held in c, every value
-// that matches one of the values in value: equal for simple values, equal
-// in every sub-attribute given for complex ones.
-//
-// TODO(limits): this compares every stored value with every pattern, which
-// is quadratic; the request body limit bounds it, and identity providers
-// name a few values at a time.
-func removeValues(c map[string]any, a *scim.Attribute, value any) error {
-	gone, err := shapeList(a, value)
-	if err != nil {
-		return err
-	}
-	list, _ := c[a.Name].([]any)
-	var hits []int
-	for i, e := range list {
-		for _, g := range gone {
-			if covers(a, g, e) {
-				hits = append(hits, i)
-				break
-			}
-		}
-	}
-	setList(c, a.Name, without(list, hits))
-	return nil
-}
-
-// covers reports whether value e of attribute a has every sub-attribute of
-// pattern g with an equal value; for simple values, whether they are equal.
-func covers(a *scim.Attribute, g, e any) bool {
-	gobj, ok := g.(map[string]any)
-	if !ok {
-		return equal(a, g, e)
-	}
-	eobj, ok := e.(map[string]any)
-	if !ok {
-		return false
-	}
-	for k, v := range gobj {
-		if v != nil && !equal(a.Sub(k), v, eobj[k]) {
-			return false
-		}
-	}
-	return true
-}
-
 // without returns list less the values at the ascending indexes hits.
 func without(list []any, hits []int) []any {
 	if len(hits) == 0 {
