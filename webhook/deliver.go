@@ -47,6 +47,18 @@ func (d *Dispatcher) work(ctx context.Context, ep *directory.Endpoint, s *direct
 			break
 		}
 		events, err := st.Events(ctx, s.AccountID, s.Position, d.cfg.Batch)
+		if gap, ok := errors.AsType[*directory.CursorExpiredError](err); ok {
+			err := d.skip(ctx, ep, s, gap.PrunedThrough)
+			if errors.Is(err, directory.ErrLeaseLost) {
+				log.Info("stream lease lost", "position", s.Position)
+				return
+			}
+			if err != nil {
+				log.Warn("skip pruned events", "error", err)
+				break
+			}
+			continue
+		}
 		if err != nil {
 			log.Warn("read events", "error", err)
 			break
@@ -117,6 +129,31 @@ func (d *Dispatcher) deliverBatch(ctx context.Context, ep *directory.Endpoint, k
 		}
 	}
 	return true, nil
+}
+
+// skip moves s past events that the retention deleted before they were
+// delivered, the endpoint having failed or been disabled for that long.
+// The receiver has missed changes that it can recover only by reading the
+// account's users and groups again, so the gap is recorded where people
+// look: on the stream (SkippedThrough, until the stream is reset), in the
+// delivery log and in the process log.
+func (d *Dispatcher) skip(ctx context.Context, ep *directory.Endpoint, s *directory.Stream,
+	through int64) error {
+	now, from := d.cfg.Now(), s.Position+1
+	if err := d.cfg.Store.SkipStream(ctx, s, through, now, now.Add(d.cfg.Lease)); err != nil {
+		return fmt.Errorf("skip stream to %d: %w", through, err)
+	}
+
+	del := &directory.Delivery{EndpointID: ep.ID, AccountID: s.AccountID, Position: through,
+		Time: now, Error: fmt.Sprintf("events at positions %d to %d were deleted by the "+
+			"retention before they were delivered and are skipped: resynchronise the "+
+			"account from its users and groups", from, through)}
+	if err := d.cfg.Store.RecordDelivery(ctx, del); err != nil {
+		d.log.Warn("record delivery", "endpoint_id", ep.ID, "error", err)
+	}
+	d.log.Warn("webhook events skipped: deleted by the retention before delivery",
+		"endpoint_id", ep.ID, "account_id", s.AccountID, "from", from, "through", through)
+	return nil
 }
 
 // retry records a failed attempt, schedules the next one and marks the

@@ -22,7 +22,10 @@ type Pruner interface {
 // small batches with a pause between them, so that no deletion holds the
 // outbox long enough to slow a SCIM write. An event older than the
 // retention is gone for the change feed and for an endpoint that has been
-// failing that long.
+// failing or disabled that long, but not silently: the store records how
+// far it pruned, the feed answers a cursor below that with an error (see
+// directory.CursorExpiredError) and a stream moves past the gap and says
+// so in the delivery log (see Dispatcher).
 type Retention struct {
 	Store  Pruner        // required
 	Age    time.Duration // default DefaultRetention
