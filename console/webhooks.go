@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,14 +11,8 @@ import (
 	"github.com/scimd/scimd/directory"
 )
 
-// Bounds of the webhooks page: the attempts shown per endpoint, and how
-// much of a global endpoint's log is read to find this account's among
-// every other account's.
-const (
-	deliveryRows   = 20
-	deliveryScan   = 500
-	deliveryPageSz = 100
-)
+// deliveryRows bounds the entries of the delivery log shown per endpoint.
+const deliveryRows = 20
 
 // Endpoint states, from the point of view of one account's stream.
 const (
@@ -56,12 +51,17 @@ type endpointRow struct {
 	Attempts     int
 	FirstFailure *time.Time
 	RetryAt      *time.Time
-	LastError    string
-	Deliveries   []deliveryRow
-	Failures     int  // failed attempts among Deliveries
-	Manage       bool // the page may change it: an endpoint of this account
-	CanTest      bool
-	Base         string // the path its forms post to
+	// SkippedThrough and SkippedAt say that the retention deleted events
+	// of this account before the endpoint received them (see
+	// directory.Stream).
+	SkippedThrough int64
+	SkippedAt      *time.Time
+	LastError      string
+	Deliveries     []deliveryRow
+	Failures       int  // failed attempts among Deliveries
+	Manage         bool // the page may change it: an endpoint of this account
+	CanTest        bool
+	Base           string // the path its forms post to
 }
 
 type deliveryRow struct {
@@ -78,6 +78,8 @@ func failure(d *directory.Delivery, brief bool) string {
 	switch {
 	case d.OK():
 		return ""
+	case d.Skipped():
+		return d.Error // scimd's own words, with nothing of the endpoint's
 	case brief && d.StatusCode != 0:
 		return fmt.Sprintf("endpoint answered %d %s", d.StatusCode,
 			http.StatusText(d.StatusCode))
@@ -175,20 +177,24 @@ func (s *server) endpointRow(ctx context.Context, e *directory.Endpoint, account
 		if st.AccountID == account {
 			row.Attempts, row.FirstFailure, row.RetryAt = st.Attempts, st.FirstFailure,
 				st.RetryAt
+			row.SkippedThrough, row.SkippedAt = st.SkippedThrough, st.SkippedAt
 		}
 	}
 
-	dels, err := s.recentDeliveries(ctx, e.ID, account, failuresOnly)
+	dels, err := s.store.AccountDeliveries(ctx, directory.DeliveryQuery{EndpointID: e.ID,
+		AccountID: account, Limit: deliveryRows, FailedOnly: failuresOnly})
 	if err != nil {
-		return row, err
+		return row, fmt.Errorf("list deliveries of endpoint %q: %w", e.ID, err)
 	}
 	for _, del := range dels {
-		t, err := s.eventType(ctx, account, del.Position, types)
-		if err != nil {
-			return row, err
+		t := ""
+		if !del.Skipped() {
+			if t, err = s.eventType(ctx, account, del.Position, types); err != nil {
+				return row, err
+			}
 		}
 		row.Deliveries = append(row.Deliveries, deliveryRow{del, t, failure(del, brief)})
-		if !del.OK() {
+		if !del.OK() && !del.Skipped() {
 			row.Failures++
 		}
 	}
@@ -211,38 +217,6 @@ func (s *server) endpointRow(ctx context.Context, e *directory.Endpoint, account
 	return row, nil
 }
 
-// recentDeliveries returns up to deliveryRows attempts of an endpoint at
-// account's events, newest first, reading at most deliveryScan entries of
-// the endpoint's log.
-//
-// TODO(webhook-log): the store lists an endpoint's attempts across every
-// account, so on a busy global endpoint an account's attempts older than
-// the last deliveryScan are not shown. A store query by endpoint and
-// account (with an index on both and the id) would lift the bound.
-func (s *server) recentDeliveries(ctx context.Context, endpointID, account string,
-	failuresOnly bool) ([]*directory.Delivery, error) {
-	var out []*directory.Delivery
-	var before int64
-	for read := 0; read < deliveryScan && len(out) < deliveryRows; {
-		page, err := s.store.Deliveries(ctx, endpointID, before, deliveryPageSz)
-		if err != nil {
-			return nil, fmt.Errorf("list deliveries of endpoint %q: %w", endpointID, err)
-		}
-		for _, d := range page {
-			if d.AccountID == account && (!failuresOnly || !d.OK()) &&
-				len(out) < deliveryRows {
-				out = append(out, d)
-			}
-		}
-		if len(page) < deliveryPageSz {
-			break
-		}
-		read += len(page)
-		before = page[len(page)-1].ID
-	}
-	return out, nil
-}
-
 // eventType returns the type of account's event at position, "" when the
 // event is no longer kept. Position 0 is a test event.
 func (s *server) eventType(ctx context.Context, account string, position int64,
@@ -254,6 +228,11 @@ func (s *server) eventType(ctx context.Context, account string, position int64,
 		return t, nil
 	}
 	events, err := s.store.Events(ctx, account, position-1, 1)
+	if errors.Is(err, directory.ErrCursorExpired) {
+		// The event, or one before it, was pruned: the page says it is no
+		// longer kept either way.
+		err = nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("read event %d of %q: %w", position, account, err)
 	}

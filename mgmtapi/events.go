@@ -1,6 +1,7 @@
 package mgmtapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -51,15 +52,15 @@ func parseWait(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// TODO(retention): a reader whose cursor is older than the retention
-// (30 days by default) silently misses the pruned events; the feed should
-// answer 410 with the oldest position kept, which needs the store to record
-// how far each account was pruned.
-
 // events serves the change feed: the events after a position, in position
 // order. With wait and nothing to return, it holds the request until an
 // event commits or wait passes, then answers (possibly with no events).
 // next_after is where to ask next.
+//
+// A position below events that the retention deleted is answered 410 with
+// code "cursor_expired" and min_after, the lowest position to ask after:
+// the reader has missed changes and must resynchronise from the users and
+// groups lists before it goes on from there.
 func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 	acc, err := a.account(r)
 	if err != nil {
@@ -84,6 +85,20 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	evs, err := a.waitEvents(r, acc.ID, after, limit, wait)
+	if gap, ok := errors.AsType[*directory.CursorExpiredError](err); ok {
+		// Written here rather than by serve, for the field that this error
+		// alone carries.
+		writeJSON(w, http.StatusGone, map[string]any{"error": map[string]any{
+			"code": "cursor_expired",
+			"message": fmt.Sprintf("events up to position %d were deleted by the retention, "+
+				"so reading after %d would miss some. The oldest position still available "+
+				"is %d: resynchronise from the users and groups lists, then read the feed "+
+				"with after=%d", gap.PrunedThrough, after, gap.PrunedThrough+1,
+				gap.PrunedThrough),
+			"min_after": gap.PrunedThrough,
+		}})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,4 +205,57 @@ func TestFeedLongPollBound(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("a long poll after the first ended: %d, want 200", status)
 	}
+}
+
+// TestFeedAfterPruning reads the feed from before events the retention
+// deleted: 410 with the lowest position to go on from, which scimdclient
+// turns into ErrCursorExpired, and Follow gives up at once rather than
+// retrying an answer that cannot change.
+func TestFeedAfterPruning(t *testing.T) {
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		e := newEnv(t, open(t))
+		ctx := context.Background()
+		acc := e.account("acme")
+		for _, name := range []string{"a", "b", "c"} {
+			e.create(acc, directory.KindUser, user(name+"@acme.test", true))
+		}
+		if n, err := e.db.PruneEvents(ctx, time.Now().Add(time.Minute), 100); err != nil ||
+			n != 3 {
+			t.Fatalf("prune: %d, %v; want the 3 events", n, err)
+		}
+		e.create(acc, directory.KindUser, user("d@acme.test", true))
+
+		status, body := e.call("GET", "/accounts/"+acc+"/events?after=1", "")
+		msg, _ := body["error"].(map[string]any)
+		if status != http.StatusGone || errCode(body) != "cursor_expired" ||
+			msg["min_after"] != 3.0 {
+			t.Fatalf("after a pruned position: %d %v; want 410 cursor_expired, min_after 3",
+				status, body)
+		}
+		for _, want := range []string{"up to position 3", "after 1", "resynchronise",
+			"users and groups", "after=3"} {
+			if text, _ := msg["message"].(string); !strings.Contains(text, want) {
+				t.Errorf("message %q does not say %q", text, want)
+			}
+		}
+		if status, body := e.call("GET", "/accounts/"+acc+"/events?after=3", ""); status != 200 ||
+			len(body["events"].([]any)) != 1 {
+			t.Errorf("at the mark: %d %v; want the one event kept", status, body)
+		}
+
+		_, err := e.client.Events(ctx, acc, 0, 10, 0)
+		var ae *scimdclient.Error
+		if !errors.Is(err, scimdclient.ErrCursorExpired) || !errors.As(err, &ae) ||
+			ae.MinAfter != 3 {
+			t.Errorf("client: %v; want ErrCursorExpired with MinAfter 3", err)
+		}
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err = e.client.Follow(fctx, acc, 2, func(scimdclient.Event) error {
+			return errors.New("no event may reach fn")
+		})
+		if !errors.Is(err, scimdclient.ErrCursorExpired) {
+			t.Errorf("follow: %v; want ErrCursorExpired at once", err)
+		}
+	})
 }

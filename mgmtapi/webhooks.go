@@ -22,11 +22,13 @@ var EventTypes = directory.EventTypes
 const maxURL = 2048
 
 type streamJSON struct {
-	AccountID    string     `json:"account_id"`
-	Position     int64      `json:"position"`
-	Attempts     int        `json:"attempts"`
-	FirstFailure *time.Time `json:"first_failure,omitempty"`
-	RetryAt      *time.Time `json:"retry_at,omitempty"`
+	AccountID      string     `json:"account_id"`
+	Position       int64      `json:"position"`
+	Attempts       int        `json:"attempts"`
+	FirstFailure   *time.Time `json:"first_failure,omitempty"`
+	RetryAt        *time.Time `json:"retry_at,omitempty"`
+	SkippedThrough int64      `json:"skipped_through,omitempty"`
+	SkippedAt      *time.Time `json:"skipped_at,omitempty"`
 }
 
 type webhookJSON struct {
@@ -180,7 +182,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range streams {
 		out.Streams = append(out.Streams, streamJSON{AccountID: s.AccountID,
 			Position: s.Position, Attempts: s.Attempts, FirstFailure: s.FirstFailure,
-			RetryAt: s.RetryAt})
+			RetryAt: s.RetryAt, SkippedThrough: s.SkippedThrough, SkippedAt: s.SkippedAt})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -41,12 +41,27 @@ type Error struct {
 	Status  int    // the HTTP status
 	Code    string // "invalid", "not_found", "conflict", "unauthorized", ...
 	Message string
+	// MinAfter is set with code "cursor_expired": the lowest position the
+	// change feed accepts to read after.
+	MinAfter int64
 }
 
 // Error implements error.
 func (e *Error) Error() string {
 	return fmt.Sprintf("scimd %d %s: %s", e.Status, e.Code, e.Message)
 }
+
+// Is makes an answer with code "cursor_expired" match ErrCursorExpired.
+func (e *Error) Is(target error) bool {
+	return target == ErrCursorExpired && e.Code == "cursor_expired"
+}
+
+// ErrCursorExpired is matched (errors.Is) by the *Error that Events and
+// Follow return when events after the position asked were deleted by
+// scimd's retention (30 days by default): the reader has missed changes.
+// It resynchronises from the users and groups lists and goes on from the
+// *Error's MinAfter.
+var ErrCursorExpired = errors.New("change-feed cursor expired")
 
 // IsNotFound reports whether err is the API's answer that something does
 // not exist.
@@ -107,13 +122,14 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 func decodeError(status int, data []byte) error {
 	var body struct {
 		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code     string `json:"code"`
+			Message  string `json:"message"`
+			MinAfter int64  `json:"min_after"`
 		} `json:"error"`
 	}
 	e := &Error{Status: status}
 	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
+		e.Code, e.Message, e.MinAfter = body.Error.Code, body.Error.Message, body.Error.MinAfter
 	} else {
 		e.Code, e.Message = "http", strings.TrimSpace(string(data))
 	}

@@ -106,9 +106,17 @@ type Stream struct {
 	Attempts     int        `json:"attempts"`
 	FirstFailure *time.Time `json:"first_failure,omitempty"`
 	RetryAt      *time.Time `json:"retry_at,omitempty"`
+	// SkippedThrough is set when the retention deleted events before the
+	// webhook delivered them and the stream moved past them: the last
+	// position skipped. The receiver has missed changes of the account and
+	// must resynchronise it; a replay (ReplayWebhook) clears it.
+	SkippedThrough int64      `json:"skipped_through,omitempty"`
+	SkippedAt      *time.Time `json:"skipped_at,omitempty"`
 }
 
-// Delivery is one attempt to deliver an event.
+// Delivery is one attempt to deliver an event, or, with Attempt 0, a
+// record of events skipped because the retention deleted them before they
+// were delivered: Position is the last of them and Error says which.
 type Delivery struct {
 	ID          int64      `json:"id"`
 	EndpointID  string     `json:"endpoint_id"`

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -45,9 +46,12 @@ func TestRetentionPrunesInBatches(t *testing.T) {
 		if err != nil || n != 8 {
 			t.Fatalf("pruned %d rows, %v; want 7 events and 1 delivery", n, err)
 		}
-		evs, _ := db.Events(ctx, acc, 0, 100)
+		evs, _ := db.Events(ctx, acc, 7, 100)
 		if len(evs) != 1 || evs[0].ResourceID != "recent" {
 			t.Errorf("kept %d events, want the recent one", len(evs))
+		}
+		if _, err := db.Events(ctx, acc, 0, 100); !errors.Is(err, directory.ErrCursorExpired) {
+			t.Errorf("reading from the start after pruning: %v, want ErrCursorExpired", err)
 		}
 		if log, _ := db.Deliveries(ctx, ep.ID, 0, 10); len(log) != 1 {
 			t.Errorf("kept %d deliveries, want 1", len(log))
