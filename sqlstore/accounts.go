@@ -13,7 +13,7 @@ import (
 // when the name (or id) is taken. a.CreatedAt is set to the stored instant.
 func (d *DB) CreateAccount(ctx context.Context, a *directory.Account) error {
 	a.CreatedAt = stored(a.CreatedAt)
-	_, err := d.wdb.ExecContext(ctx, d.rebind(
+	_, err := d.writer().ExecContext(ctx, d.rebind(
 		`INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`),
 		a.ID, a.Name, d.ts(a.CreatedAt))
 	if err != nil {
@@ -35,7 +35,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*directory.Account, error
 // Account returns the account with the given id, or an error wrapping
 // directory.ErrNotFound.
 func (d *DB) Account(ctx context.Context, id string) (*directory.Account, error) {
-	row := d.rdb.QueryRowContext(ctx, d.rebind(
+	row := d.reader().QueryRowContext(ctx, d.rebind(
 		`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id)
 	a, err := scanAccount(row)
 	if err != nil {
@@ -47,7 +47,7 @@ func (d *DB) Account(ctx context.Context, id string) (*directory.Account, error)
 // AccountByName returns the account with the given name, or an error
 // wrapping directory.ErrNotFound. Names match exactly.
 func (d *DB) AccountByName(ctx context.Context, name string) (*directory.Account, error) {
-	row := d.rdb.QueryRowContext(ctx, d.rebind(
+	row := d.reader().QueryRowContext(ctx, d.rebind(
 		`SELECT `+accountColumns+` FROM accounts WHERE name = ?`), name)
 	a, err := scanAccount(row)
 	if err != nil {

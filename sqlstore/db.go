@@ -25,6 +25,10 @@
 //     instant it names; PostgreSQL keeps timestamptz. Both hold
 //     microseconds, so a time reads back equal to what was stored after
 //     truncation.
+//   - Run the statements of hot paths through d.reader() and d.writer(),
+//     or inTx(cache, tx) inside a transaction, rather than on the pools
+//     directly: they reuse prepared statements (see stmtCache). Each is a
+//     querier, as *sql.DB and *sql.Tx are.
 //   - Pass errors through d.mapErr: unique violations wrap
 //     directory.ErrConflict, a missing parent row (foreign key) wraps
 //     directory.ErrNotFound, a database that cannot be reached wraps
@@ -87,6 +91,10 @@ type DB struct {
 	rdb     *sql.DB // reads
 	wdb     *sql.DB // writes; on PostgreSQL the same pool as rdb
 	log     *slog.Logger
+
+	// rstmts and wstmts keep the statements prepared on rdb and wdb; nil
+	// runs every statement as it comes (see stmtCache).
+	rstmts, wstmts *stmtCache
 }
 
 var _ directory.Store = (*DB)(nil)
@@ -147,8 +155,10 @@ func sqlitePath(cfg Config) (string, error) {
 // Dialect returns the engine d runs on.
 func (d *DB) Dialect() Dialect { return d.dialect }
 
-// Close closes the connection pools. It returns the first error met.
+// Close closes the prepared statements and the connection pools. It returns
+// the first error met.
 func (d *DB) Close() error {
+	d.dropStatements()
 	err := d.wdb.Close()
 	if d.rdb != d.wdb {
 		if rerr := d.rdb.Close(); err == nil {

@@ -92,6 +92,12 @@ func (d *DB) openSQLite(cfg Config) error {
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		_ = chmodIfExists(f, 0o600)
 	}
+
+	// Parsing a statement costs about as much as running one of the
+	// indexed lookups SCIM clients send; each connection keeps what it
+	// parsed. A statement survives a schema change by another process:
+	// SQLite prepares it again when it meets the new schema.
+	d.cacheStatements()
 	d.log.Info("database opened", "engine", "sqlite", "path", path)
 	return nil
 }

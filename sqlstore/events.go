@@ -31,7 +31,7 @@ func (t *tx) Append(events ...*directory.Event) error {
 	// Taking n positions moves the counter under the account's write lock,
 	// so a later commit can never hold a lower position.
 	var last int64
-	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`UPDATE accounts SET event_seq = event_seq + ?
+	err := t.q.QueryRowContext(t.ctx, t.d.rebind(`UPDATE accounts SET event_seq = event_seq + ?
 		WHERE id = ? RETURNING event_seq`), len(events), t.account).Scan(&last)
 	if err != nil {
 		return fmt.Errorf("take event positions: %w", t.d.notFound(err))
@@ -109,8 +109,8 @@ func (d *DB) readEvents(ctx context.Context, accountID string, after int64,
 	if limit <= 0 {
 		limit = DefaultEventPage
 	}
-	rows, err := d.rdb.QueryContext(ctx, d.rebind(`SELECT position, id, type, time, client,
-		resource_type, resource_id, version, changed, data FROM events
+	rows, err := d.reader().QueryContext(ctx, d.rebind(`SELECT position, id, type, time,
+		client, resource_type, resource_id, version, changed, data FROM events
 		WHERE account_id = ? AND position > ? ORDER BY position LIMIT ?`),
 		accountID, after, limit)
 	if err != nil {

@@ -30,7 +30,7 @@ func (t *tx) AddMembers(groupID string, members []directory.Member) ([]directory
 		// a foreign key violation, which would abort a PostgreSQL
 		// transaction. SQLite needs the WHERE to parse ON CONFLICT after a
 		// SELECT.
-		rows, err := t.tx.QueryContext(t.ctx, t.d.rebind(`INSERT INTO memberships
+		rows, err := t.q.QueryContext(t.ctx, t.d.rebind(`INSERT INTO memberships
 			(account_id, group_id, member_id, member_type)
 			SELECT ?, ?, v.column1, v.column2 FROM (VALUES `+rowMarks(len(part), 2)+`) AS v
 			WHERE EXISTS (SELECT 1 FROM groups WHERE account_id = ? AND id = ?)
@@ -65,7 +65,7 @@ func (t *tx) RemoveMembers(groupID string, ids []string) ([]directory.Member, er
 	var removed []directory.Member
 	for _, part := range chunks(ids, maxMemberRows) {
 		args := append([]any{t.account, groupID}, anys(part)...)
-		rows, err := t.tx.QueryContext(t.ctx, t.d.rebind(`DELETE FROM memberships
+		rows, err := t.q.QueryContext(t.ctx, t.d.rebind(`DELETE FROM memberships
 			WHERE account_id = ? AND group_id = ? AND member_id IN (`+marks(len(part))+`)
 			RETURNING member_id, member_type, `+memberDisplayOf("memberships")), args...)
 		if err != nil {
@@ -97,7 +97,7 @@ func (t *tx) RemoveMembers(groupID string, ids []string) ([]directory.Member, er
 // MemberIDs returns every member id of a group, ordered; none for a group
 // that does not exist.
 func (t *tx) MemberIDs(groupID string) ([]string, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.d.rebind(`SELECT member_id FROM memberships
+	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(`SELECT member_id FROM memberships
 		WHERE account_id = ? AND group_id = ? ORDER BY member_id`), t.account, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("read member ids of group %q: %w", groupID, t.d.mapErr(err))
@@ -121,7 +121,7 @@ func (t *tx) MemberIDs(groupID string) ([]string, error) {
 // wrapping directory.ErrNotFound.
 func (t *tx) groupExists(groupID string) error {
 	var one int
-	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(
+	err := t.q.QueryRowContext(t.ctx, t.d.rebind(
 		`SELECT 1 FROM groups WHERE account_id = ? AND id = ?`), t.account, groupID).Scan(&one)
 	if err != nil {
 		return fmt.Errorf("find group %q: %w", groupID, t.d.notFound(err))

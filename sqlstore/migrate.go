@@ -63,6 +63,11 @@ func (d *DB) migrateOnce(ctx context.Context, opts []goose.ProviderOption) error
 		return err
 	}
 	results, err := p.Up(ctx)
+
+	// A statement prepared before the schema changed would run the plan
+	// made for the old one until it noticed: prepare each again on its
+	// next use.
+	d.resetStatements()
 	for _, r := range results {
 		if r.Error == nil {
 			d.log.Info("migration applied", "version", r.Source.Version,

@@ -88,7 +88,7 @@ func decodeDoc(b []byte) (map[string]any, error) {
 // Resource returns one resource, or an error wrapping directory.ErrNotFound.
 func (d *DB) Resource(ctx context.Context, accountID string, kind directory.Kind,
 	id string) (*directory.Resource, error) {
-	return d.resource(ctx, d.rdb, accountID, kind, id)
+	return d.resource(ctx, d.reader(), accountID, kind, id)
 }
 
 func (d *DB) resource(ctx context.Context, q querier, accountID string, kind directory.Kind,
@@ -123,16 +123,22 @@ func (d *DB) list(ctx context.Context, accountID string, kind directory.Kind,
 	if err != nil {
 		return nil, err
 	}
-	from, args := lq.from, lq.args
+	count, pageQuery, args := d.rebind(`SELECT count(*)`+lq.from), d.rebind(lq.page()), lq.args
+	if d.rstmts != nil {
+		// Prepared now, while no connection is held, so that the
+		// transaction finds them.
+		d.rstmts.warm(ctx, count, pageQuery)
+	}
 
-	tx, err := d.readTx(ctx)
+	rtx, err := d.readTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, err)
 	}
-	defer tx.Rollback()
+	defer rtx.Rollback()
+	tx := inTx(d.rstmts, rtx)
 
 	page := &directory.Page{Resources: []*directory.Resource{}}
-	err = tx.QueryRowContext(ctx, d.rebind(`SELECT count(*)`+from), args...).Scan(&page.Total)
+	err = tx.QueryRowContext(ctx, count, args...).Scan(&page.Total)
 	if err != nil {
 		return nil, fmt.Errorf("count %s: %w", kind, d.mapErr(err))
 	}
@@ -144,7 +150,7 @@ func (d *DB) list(ctx context.Context, accountID string, kind directory.Kind,
 		return page, nil
 	}
 
-	rows, err := tx.QueryContext(ctx, d.rebind(lq.page()), append(args, q.Count, offset)...)
+	rows, err := tx.QueryContext(ctx, pageQuery, append(args, q.Count, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, d.mapErr(err))
 	}
@@ -237,7 +243,7 @@ func (d *DB) Members(ctx context.Context, accountID, groupID, after string,
 		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := d.rdb.QueryContext(ctx, d.rebind(query), args...)
+	rows, err := d.reader().QueryContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read members of group %q: %w", groupID, d.mapErr(err))
 	}
@@ -263,7 +269,7 @@ func (d *DB) GroupsOf(ctx context.Context, accountID string,
 	userIDs []string) (map[string][]directory.GroupRef, error) {
 	out := map[string][]directory.GroupRef{}
 	for _, ids := range chunks(dedup(userIDs), maxInList) {
-		rows, err := d.rdb.QueryContext(ctx, d.rebind(`SELECT m.member_id, g.id, g.display_name
+		rows, err := d.reader().QueryContext(ctx, d.rebind(`SELECT m.member_id, g.id, g.display_name
 			FROM memberships m JOIN groups g ON g.account_id = m.account_id AND g.id = m.group_id
 			WHERE m.account_id = ? AND m.member_type = 'User' AND m.member_id IN (`+
 			marks(len(ids))+`) ORDER BY g.display_name_fold, g.id`),

@@ -36,7 +36,7 @@ func (d *DB) PruneEvents(ctx context.Context, olderThan time.Time, batch int) (i
 		}
 
 		// Accounts in a fixed order, so that two replicas pruning at once
-		// wait for each other rather than deadlock.
+		// rarely deadlock; writeTx runs the batch again when they do.
 		ids := make([]string, 0, len(marks))
 		for id := range marks {
 			ids = append(ids, id)
@@ -107,7 +107,7 @@ func (d *DB) deleteEvents(ctx context.Context, tx *sql.Tx, olderThan time.Time,
 // retention deleted, 0 when none or when there is no such account.
 func (d *DB) prunedThrough(ctx context.Context, accountID string) (int64, error) {
 	var through int64
-	err := d.rdb.QueryRowContext(ctx,
+	err := d.reader().QueryRowContext(ctx,
 		d.rebind(`SELECT pruned_through FROM accounts WHERE id = ?`), accountID).Scan(&through)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil

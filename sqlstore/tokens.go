@@ -19,7 +19,7 @@ func (d *DB) CreateToken(ctx context.Context, t *directory.Token) error {
 			*p = &v
 		}
 	}
-	_, err := d.wdb.ExecContext(ctx, d.rebind(`INSERT INTO tokens (id, account_id, label,
+	_, err := d.writer().ExecContext(ctx, d.rebind(`INSERT INTO tokens (id, account_id, label,
 		prefix, hash, created_at, expires_at, revoked_at, last_used_at, last_used_addr)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		t.ID, t.AccountID, t.Label, t.Prefix, t.Hash, d.ts(t.CreatedAt),
@@ -47,7 +47,7 @@ func scanToken(row interface{ Scan(...any) error }) (*directory.Token, error) {
 // TokenByHash returns the token whose digest is hash, whatever its state, or
 // an error wrapping directory.ErrNotFound.
 func (d *DB) TokenByHash(ctx context.Context, hash []byte) (*directory.Token, error) {
-	row := d.rdb.QueryRowContext(ctx, d.rebind(
+	row := d.reader().QueryRowContext(ctx, d.rebind(
 		`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`), hash)
 	t, err := scanToken(row)
 	if err != nil {
@@ -59,7 +59,7 @@ func (d *DB) TokenByHash(ctx context.Context, hash []byte) (*directory.Token, er
 // Token returns one of an account's tokens, or an error wrapping
 // directory.ErrNotFound, also for another account's token.
 func (d *DB) Token(ctx context.Context, accountID, id string) (*directory.Token, error) {
-	row := d.rdb.QueryRowContext(ctx, d.rebind(
+	row := d.reader().QueryRowContext(ctx, d.rebind(
 		`SELECT `+tokenColumns+` FROM tokens WHERE account_id = ? AND id = ?`), accountID, id)
 	t, err := scanToken(row)
 	if err != nil {
@@ -70,7 +70,7 @@ func (d *DB) Token(ctx context.Context, accountID, id string) (*directory.Token,
 
 // Tokens lists an account's tokens, newest first.
 func (d *DB) Tokens(ctx context.Context, accountID string) ([]*directory.Token, error) {
-	rows, err := d.rdb.QueryContext(ctx, d.rebind(`SELECT `+tokenColumns+`
+	rows, err := d.reader().QueryContext(ctx, d.rebind(`SELECT `+tokenColumns+`
 		FROM tokens WHERE account_id = ? ORDER BY created_at DESC, id DESC`), accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", d.mapErr(err))
@@ -112,7 +112,7 @@ func (d *DB) TouchToken(ctx context.Context, id string, at time.Time, addr strin
 }
 
 func (d *DB) updateToken(ctx context.Context, verb, query, id string, args ...any) error {
-	res, err := d.wdb.ExecContext(ctx, d.rebind(query), args...)
+	res, err := d.writer().ExecContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", verb, id, d.mapErr(err))
 	}

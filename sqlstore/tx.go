@@ -32,12 +32,13 @@ func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.T
 		if d.dialect == Postgres {
 			lock += ` FOR UPDATE`
 		}
+		q := inTx(d.wstmts, stx)
 		var id string
-		err := stx.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&id)
+		err := q.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
 		}
-		return fn(&tx{d: d, ctx: ctx, tx: stx, account: accountID})
+		return fn(&tx{d: d, ctx: ctx, tx: stx, q: q, account: accountID})
 	})
 }
 
@@ -45,6 +46,11 @@ func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.T
 // PostgreSQL it runs fn again, up to maxAttempts times in all, when the
 // database reports a serialisation failure or a deadlock.
 func (d *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if d.wstmts != nil {
+		// Statements the transaction ran before they were cached are
+		// prepared once its connection is free again.
+		defer d.wstmts.prepareWanted(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		err := d.writeOnce(ctx, fn)
 		if err == nil || !isRetryable(err) || attempt == maxAttempts {
@@ -91,18 +97,19 @@ type tx struct {
 	d       *DB
 	ctx     context.Context
 	tx      *sql.Tx
+	q       querier // tx through the write pool's statement cache
 	account string
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(t.ctx, t.d.rebind(query), args...)
+	res, err := t.q.ExecContext(t.ctx, t.d.rebind(query), args...)
 	return res, t.d.mapErr(err)
 }
 
 // Resource reads a resource inside the transaction, or returns an error
 // wrapping directory.ErrNotFound.
 func (t *tx) Resource(kind directory.Kind, id string) (*directory.Resource, error) {
-	return t.d.resource(t.ctx, t.tx, t.account, kind, id)
+	return t.d.resource(t.ctx, t.q, t.account, kind, id)
 }
 
 // Insert stores a new resource under the transaction's account. It returns
@@ -207,7 +214,7 @@ func (t *tx) Update(r *directory.Resource, expect int64) error {
 		args = []any{r.DisplayName, fold(r.DisplayName), nullString(r.ExternalID),
 			r.Version, t.d.ts(r.Modified), doc, t.account, r.ID, expect}
 	}
-	err = t.tx.QueryRowContext(t.ctx, t.d.rebind(query), args...).Scan(scanTime(&r.Created))
+	err = t.q.QueryRowContext(t.ctx, t.d.rebind(query), args...).Scan(scanTime(&r.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t.whyNotUpdated(r, expect)
 	}
@@ -223,7 +230,7 @@ func (t *tx) Update(r *directory.Resource, expect int64) error {
 // aborted transaction of a unique violation, which the index still backs.
 func (t *tx) userNameFree(r *directory.Resource) error {
 	var other string
-	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`SELECT id FROM users
+	err := t.q.QueryRowContext(t.ctx, t.d.rebind(`SELECT id FROM users
 		WHERE account_id = ? AND user_name_fold = ? AND id <> ?`),
 		t.account, fold(r.UserName), r.ID).Scan(&other)
 	switch {
@@ -249,7 +256,7 @@ func (t *tx) whyNotUpdated(r *directory.Resource, expect int64) error {
 // expect.
 func (t *tx) checkVersion(r *directory.Resource, expect int64) error {
 	var version int64
-	err := t.tx.QueryRowContext(t.ctx, t.d.rebind(`SELECT version FROM `+
+	err := t.q.QueryRowContext(t.ctx, t.d.rebind(`SELECT version FROM `+
 		mustTable(r.Kind).name+` WHERE account_id = ? AND id = ?`), t.account, r.ID).
 		Scan(&version)
 	if err != nil {
@@ -318,7 +325,7 @@ func (t *tx) Missing(kind directory.Kind, ids []string) ([]string, error) {
 	ids = dedup(ids)
 	found := make(map[string]bool, len(ids))
 	for _, part := range chunks(ids, maxInList) {
-		rows, err := t.tx.QueryContext(t.ctx, t.d.rebind(`SELECT id FROM `+tb.name+
+		rows, err := t.q.QueryContext(t.ctx, t.d.rebind(`SELECT id FROM `+tb.name+
 			` WHERE account_id = ? AND id IN (`+marks(len(part))+`)`),
 			append([]any{t.account}, anys(part)...)...)
 		if err != nil {
