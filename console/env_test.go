@@ -41,14 +41,14 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a console served over real HTTP on a fresh SQLite database.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlstore.DB
 	svc   *directory.Service
 	clock *clock
 	srv   *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, nil)
 }
@@ -56,7 +56,7 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with configure, when not nil, changing the
 // console's configuration, such as to give it a webhook dispatcher on the
 // test's database.
-func newEnvWith(t *testing.T, configure func(*sqlstore.DB, *console.Config)) *env {
+func newEnvWith(t testing.TB, configure func(*sqlstore.DB, *console.Config)) *env {
 	t.Helper()
 	db := sqlstoretest.Open(t, sqlstore.SQLite)
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}

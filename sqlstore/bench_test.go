@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"testing"
 	"time"
@@ -39,25 +40,43 @@ func benchUser(name string) *directory.Resource {
 	}
 }
 
+// cacheOnOff runs fn as the sub-benchmarks cache=off and cache=on: every
+// statement parsed as it comes, then statements prepared once and reused.
+// Off goes first, so that on meets no warmer database than off did.
+func cacheOnOff(b *testing.B, db *sqlstore.DB, fn func(b *testing.B)) {
+	for _, on := range []bool{false, true} {
+		name := "cache=off"
+		if on {
+			name = "cache=on"
+		}
+		b.Run(name, func(b *testing.B) {
+			db.CacheStatements(on)
+			fn(b)
+		})
+	}
+}
+
 // BenchmarkInsertUser measures one provisioning write: a user and its
 // event, committed durably.
 func BenchmarkInsertUser(b *testing.B) {
 	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		i := 0
-		for b.Loop() {
-			i++
-			u := benchUser(fmt.Sprintf("user%d@example.com", i))
-			err := db.Write(b.Context(), accountID, func(tx directory.Tx) error {
-				if err := tx.Insert(u); err != nil {
-					return err
+		cacheOnOff(b, db, func(b *testing.B) {
+			for b.Loop() {
+				i++
+				u := benchUser(fmt.Sprintf("user%d@example.com", i))
+				err := db.Write(b.Context(), accountID, func(tx directory.Tx) error {
+					if err := tx.Insert(u); err != nil {
+						return err
+					}
+					return tx.Append(&directory.Event{Type: directory.EventUserCreated,
+						ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1})
+				})
+				if err != nil {
+					b.Fatal(err)
 				}
-				return tx.Append(&directory.Event{Type: directory.EventUserCreated,
-					ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1})
-			})
-			if err != nil {
-				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
 
@@ -65,13 +84,15 @@ func BenchmarkInsertUser(b *testing.B) {
 func BenchmarkGetUser(b *testing.B) {
 	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		seed(b, db, accountID, 1000)
-		for b.Loop() {
-			_, err := db.Resource(b.Context(), accountID, directory.KindUser,
-				"00000000-0000-0000-0000-000000000500")
-			if err != nil {
-				b.Fatal(err)
+		cacheOnOff(b, db, func(b *testing.B) {
+			for b.Loop() {
+				_, err := db.Resource(b.Context(), accountID, directory.KindUser,
+					"00000000-0000-0000-0000-000000000500")
+				if err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
+		})
 	})
 }
 
@@ -88,12 +109,39 @@ func BenchmarkUserNameLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 		q := directory.Query{Filter: e, StartIndex: 1, Count: 100}
-		for b.Loop() {
-			page, err := db.List(b.Context(), accountID, directory.KindUser, q)
-			if err != nil || page.Total != 1 {
-				b.Fatalf("lookup: %v, %d found", err, page.Total)
+		cacheOnOff(b, db, func(b *testing.B) {
+			for b.Loop() {
+				page, err := db.List(b.Context(), accountID, directory.KindUser, q)
+				if err != nil || page.Total != 1 {
+					b.Fatalf("lookup: %v, %d found", err, page.Total)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkTokenLookup finds a bearer token by its hash among 100, as every
+// SCIM request does before anything else.
+func BenchmarkTokenLookup(b *testing.B) {
+	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
+		var hash []byte
+		for i := range 100 {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("secret %d", i)))
+			hash = sum[:]
+			err := db.CreateToken(b.Context(), &directory.Token{ID: uuid.NewString(),
+				AccountID: accountID, Label: "bench", Prefix: "scimd_", Hash: hash,
+				CreatedAt: time.Now()})
+			if err != nil {
+				b.Fatal(err)
 			}
 		}
+		cacheOnOff(b, db, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.TokenByHash(b.Context(), hash); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	})
 }
 

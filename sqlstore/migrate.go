@@ -64,9 +64,10 @@ func (d *DB) migrateOnce(ctx context.Context, opts []goose.ProviderOption) error
 	}
 	results, err := p.Up(ctx)
 
-	// A statement prepared before the schema changed would run the plan
-	// made for the old one until it noticed: prepare each again on its
-	// next use.
+	// Both engines plan a statement again when its tables change, but
+	// PostgreSQL refuses one whose result columns changed ("cached plan
+	// must not change result type"): statements cached before the
+	// migration are prepared again on their next use.
 	d.resetStatements()
 	for _, r := range results {
 		if r.Error == nil {
