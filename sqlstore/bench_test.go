@@ -19,14 +19,21 @@ import (
 func forEachEngine(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, accountID string)) {
 	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
-			db := sqlstoretest.Open(b, d)
-			acct := &directory.Account{ID: uuid.NewString(), Name: "bench", CreatedAt: time.Now()}
-			if err := db.CreateAccount(b.Context(), acct); err != nil {
-				b.Fatal(err)
-			}
-			fn(b, db, acct.ID)
+			db, accountID := benchDB(b, d)
+			fn(b, db, accountID)
 		})
 	}
+}
+
+// benchDB opens a fresh database with one account.
+func benchDB(b *testing.B, d sqlstore.Dialect) (*sqlstore.DB, string) {
+	b.Helper()
+	db := sqlstoretest.Open(b, d)
+	acct := &directory.Account{ID: uuid.NewString(), Name: "bench", CreatedAt: time.Now()}
+	if err := db.CreateAccount(b.Context(), acct); err != nil {
+		b.Fatal(err)
+	}
+	return db, acct.ID
 }
 
 func benchUser(name string) *directory.Resource {
@@ -40,18 +47,24 @@ func benchUser(name string) *directory.Resource {
 	}
 }
 
-// cacheOnOff runs fn as the sub-benchmarks cache=off and cache=on: every
-// statement parsed as it comes, then statements prepared once and reused.
-// Off goes first, so that on meets no warmer database than off did.
-func cacheOnOff(b *testing.B, db *sqlstore.DB, fn func(b *testing.B)) {
-	for _, on := range []bool{false, true} {
-		name := "cache=off"
-		if on {
-			name = "cache=on"
-		}
-		b.Run(name, func(b *testing.B) {
-			db.CacheStatements(on)
-			fn(b)
+// forEachCache is forEachEngine with the sub-benchmarks cache=off and
+// cache=on under each engine: every statement parsed as it comes, then
+// statements prepared once and reused. Each gets a fresh database, so that
+// neither meets a larger or warmer one than the other.
+func forEachCache(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, accountID string)) {
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
+		b.Run(string(d), func(b *testing.B) {
+			for _, on := range []bool{false, true} {
+				name := "cache=off"
+				if on {
+					name = "cache=on"
+				}
+				b.Run(name, func(b *testing.B) {
+					db, accountID := benchDB(b, d)
+					db.CacheStatements(on)
+					fn(b, db, accountID)
+				})
+			}
 		})
 	}
 }
@@ -59,47 +72,43 @@ func cacheOnOff(b *testing.B, db *sqlstore.DB, fn func(b *testing.B)) {
 // BenchmarkInsertUser measures one provisioning write: a user and its
 // event, committed durably.
 func BenchmarkInsertUser(b *testing.B) {
-	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
+	forEachCache(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		i := 0
-		cacheOnOff(b, db, func(b *testing.B) {
-			for b.Loop() {
-				i++
-				u := benchUser(fmt.Sprintf("user%d@example.com", i))
-				err := db.Write(b.Context(), accountID, func(tx directory.Tx) error {
-					if err := tx.Insert(u); err != nil {
-						return err
-					}
-					return tx.Append(&directory.Event{Type: directory.EventUserCreated,
-						ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1})
-				})
-				if err != nil {
-					b.Fatal(err)
+		for b.Loop() {
+			i++
+			u := benchUser(fmt.Sprintf("user%d@example.com", i))
+			err := db.Write(b.Context(), accountID, func(tx directory.Tx) error {
+				if err := tx.Insert(u); err != nil {
+					return err
 				}
+				return tx.Append(&directory.Event{Type: directory.EventUserCreated,
+					ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1})
+			})
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
+		}
 	})
 }
 
 // BenchmarkGetUser reads one user by id from 1,000.
 func BenchmarkGetUser(b *testing.B) {
-	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
+	forEachCache(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		seed(b, db, accountID, 1000)
-		cacheOnOff(b, db, func(b *testing.B) {
-			for b.Loop() {
-				_, err := db.Resource(b.Context(), accountID, directory.KindUser,
-					"00000000-0000-0000-0000-000000000500")
-				if err != nil {
-					b.Fatal(err)
-				}
+		for b.Loop() {
+			_, err := db.Resource(b.Context(), accountID, directory.KindUser,
+				"00000000-0000-0000-0000-000000000500")
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
+		}
 	})
 }
 
 // BenchmarkUserNameLookup runs the filter every identity provider sends
 // before creating a user, over 1,000 users.
 func BenchmarkUserNameLookup(b *testing.B) {
-	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
+	forEachCache(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		seed(b, db, accountID, 1000)
 		e, err := filter.Parse(`userName eq "USER500@example.com"`, filter.Limits{})
 		if err == nil {
@@ -109,21 +118,19 @@ func BenchmarkUserNameLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 		q := directory.Query{Filter: e, StartIndex: 1, Count: 100}
-		cacheOnOff(b, db, func(b *testing.B) {
-			for b.Loop() {
-				page, err := db.List(b.Context(), accountID, directory.KindUser, q)
-				if err != nil || page.Total != 1 {
-					b.Fatalf("lookup: %v, %d found", err, page.Total)
-				}
+		for b.Loop() {
+			page, err := db.List(b.Context(), accountID, directory.KindUser, q)
+			if err != nil || page.Total != 1 {
+				b.Fatalf("lookup: %v, %d found", err, page.Total)
 			}
-		})
+		}
 	})
 }
 
 // BenchmarkTokenLookup finds a bearer token by its hash among 100, as every
 // SCIM request does before anything else.
 func BenchmarkTokenLookup(b *testing.B) {
-	forEachEngine(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
+	forEachCache(b, func(b *testing.B, db *sqlstore.DB, accountID string) {
 		var hash []byte
 		for i := range 100 {
 			sum := sha256.Sum256([]byte(fmt.Sprintf("secret %d", i)))
@@ -135,13 +142,11 @@ func BenchmarkTokenLookup(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		cacheOnOff(b, db, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := db.TokenByHash(b.Context(), hash); err != nil {
-					b.Fatal(err)
-				}
+		for b.Loop() {
+			if _, err := db.TokenByHash(b.Context(), hash); err != nil {
+				b.Fatal(err)
 			}
-		})
+		}
 	})
 }
 

@@ -28,7 +28,8 @@
 //   - Run the statements of hot paths through d.reader() and d.writer(),
 //     or inTx(cache, tx) inside a transaction, rather than on the pools
 //     directly: they reuse prepared statements (see stmtCache). Each is a
-//     querier, as *sql.DB and *sql.Tx are.
+//     querier, as *sql.DB and *sql.Tx are. In a transaction, close a
+//     statement's rows before running the same statement again.
 //   - Pass errors through d.mapErr: unique violations wrap
 //     directory.ErrConflict, a missing parent row (foreign key) wraps
 //     directory.ErrNotFound, a database that cannot be reached wraps
@@ -158,7 +159,7 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // Close closes the prepared statements and the connection pools. It returns
 // the first error met.
 func (d *DB) Close() error {
-	d.dropStatements()
+	d.closeStatements()
 	err := d.wdb.Close()
 	if d.rdb != d.wdb {
 		if rerr := d.rdb.Close(); err == nil {

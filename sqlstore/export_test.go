@@ -87,20 +87,9 @@ func (d *DB) Pragma(ctx context.Context, name string, reader bool) (string, erro
 // engine, so that a benchmark can measure both in one run. d must not be in
 // use meanwhile.
 func (d *DB) CacheStatements(on bool) {
-	d.dropStatements()
+	d.closeStatements()
+	d.rstmts, d.wstmts = nil, nil
 	if on {
 		d.cacheStatements()
 	}
-}
-
-// CachedStatements returns how many statements the read and the write pool
-// keep prepared; on PostgreSQL the two are one cache.
-func (d *DB) CachedStatements() (read, write int) {
-	if d.rstmts != nil {
-		read = d.rstmts.len()
-	}
-	if d.wstmts != nil {
-		write = d.wstmts.len()
-	}
-	return read, write
 }

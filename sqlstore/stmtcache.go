@@ -38,6 +38,7 @@ type stmtCache struct {
 	lru     list.List                // most recently used first
 	wanted  map[string]bool          // missed in a transaction; see lookup
 	closed  bool
+	parsed  int // statements prepared on the pool, for tests
 }
 
 // cachedStmt is one statement of a stmtCache.
@@ -58,8 +59,8 @@ func newStmtCache(db *sql.DB, max int) *stmtCache {
 // closed cache, or when the statement cannot be prepared: the caller then
 // runs query as it is, and meets the statement's own error there, as it
 // would without a cache. A statement returned must be given back with
-// release once its call has started. The caller must hold no connection of
-// the pool: preparing may wait for one.
+// release after its call. The caller must hold no connection of the pool:
+// preparing may wait for one.
 func (c *stmtCache) acquire(ctx context.Context, query string) *cachedStmt {
 	if e := c.lookup(query, false); e != nil || len(query) > maxCachedQuery {
 		return e
@@ -107,6 +108,7 @@ func (c *stmtCache) add(query string, stmt *sql.Stmt) *cachedStmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
+	c.parsed++
 	if c.closed {
 		done = append(done, stmt)
 		return nil
@@ -152,7 +154,10 @@ func (c *stmtCache) release(e *cachedStmt) {
 
 // prepareWanted prepares the statements that transactions missed (see
 // lookup). The caller must hold no connection of the pool. A statement that
-// fails to prepare is dropped: its error shows where it runs.
+// fails to prepare is dropped: its error shows where it runs. On SQLite's
+// write pool this waits for the one connection, behind any writer queued
+// meanwhile: a cost each new statement pays once, after the transaction
+// that met it.
 func (c *stmtCache) prepareWanted(ctx context.Context) {
 	c.mu.Lock()
 	if len(c.wanted) == 0 {
@@ -257,6 +262,11 @@ func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...a
 // cachedTx is a querier that runs one transaction's statements through the
 // cache of the pool the transaction began on. Like the transaction, it is
 // for one goroutine at a time.
+//
+// Runs of one statement in a transaction share one preparation on its
+// connection, so rows of a statement must be read to the end or closed
+// before the same statement runs again: SQLite refuses to bind a statement
+// that is still stepping ("bad parameter or other API misuse").
 type cachedTx struct {
 	c     *stmtCache
 	tx    *sql.Tx
@@ -318,15 +328,15 @@ func (d *DB) cacheStatements() {
 	}
 }
 
-// dropStatements closes the statement caches and runs statements as they
-// come from then on.
-func (d *DB) dropStatements() {
+// closeStatements closes the statement caches: statements run as they come
+// from then on. It leaves the fields as they are, for requests still
+// running while d closes.
+func (d *DB) closeStatements() {
 	for _, c := range []*stmtCache{d.rstmts, d.wstmts} {
 		if c != nil {
 			c.close()
 		}
 	}
-	d.rstmts, d.wstmts = nil, nil
 }
 
 // resetStatements closes the cached statements, to be prepared again on

@@ -16,3 +16,16 @@ func TestStore(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) directory.Store { return open(t) })
 	})
 }
+
+// TestStoreOtherStatementCache runs the store contract with the statement
+// cache each engine does not use: none on SQLite, sqlstore's over pgx's own
+// on PostgreSQL. Both must behave the same.
+func TestStoreOtherStatementCache(t *testing.T) {
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		storetest.Run(t, func(t *testing.T) directory.Store {
+			db := open(t)
+			db.CacheStatements(db.Dialect() == sqlstore.Postgres)
+			return db
+		})
+	})
+}

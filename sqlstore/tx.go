@@ -20,6 +20,15 @@ const maxAttempts = 5
 // wrapping directory.ErrNotFound when the account does not exist, and
 // directory.ErrUnavailable when the database cannot be reached.
 //
+// When the connection fails during COMMIT on PostgreSQL, Write asks the
+// database what became of the transaction (see commitFailed): it returns
+// nil when the transaction committed, and ErrUnavailable when it did not or
+// when the database stays unreachable for commitCheckLimit (or until ctx is
+// done). Only in that last case can a write reported as failed stand. fn
+// runs again only after PostgreSQL reported a serialisation failure or a
+// deadlock, which it rolled back; never after a COMMIT whose outcome is
+// unknown.
+//
 // The account's writers are serialised: on PostgreSQL by locking the account
 // row first (SELECT ... FOR UPDATE), on SQLite by BEGIN IMMEDIATE, which takes
 // the database's single write lock. Event positions are taken from the
@@ -27,31 +36,48 @@ const maxAttempts = 5
 // not call Write itself: on SQLite that waits forever for the one write
 // connection.
 func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.Tx) error) error {
-	return d.writeTx(ctx, func(stx *sql.Tx) error {
-		lock := `SELECT id FROM accounts WHERE id = ?`
+	return d.writeTxID(ctx, func(stx *sql.Tx) (string, error) {
+		// On PostgreSQL the lock also returns the transaction's id, for
+		// commitFailed, in the same round trip. It costs nothing more: a
+		// row lock assigns the id anyway.
+		lock := `SELECT '' FROM accounts WHERE id = ?`
 		if d.dialect == Postgres {
-			lock += ` FOR UPDATE`
+			lock = `SELECT pg_current_xact_id()::text FROM accounts WHERE id = ? FOR UPDATE`
 		}
 		q := inTx(d.wstmts, stx)
-		var id string
-		err := q.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&id)
+		var xid string
+		err := q.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&xid)
 		if err != nil {
-			return fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
+			return "", fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
 		}
-		return fn(&tx{d: d, ctx: ctx, tx: stx, q: q, account: accountID})
+		return xid, fn(&tx{d: d, ctx: ctx, tx: stx, q: q, account: accountID})
 	})
 }
 
 // writeTx runs fn in a write transaction and commits when it returns nil. On
 // PostgreSQL it runs fn again, up to maxAttempts times in all, when the
-// database reports a serialisation failure or a deadlock.
+// database reports a serialisation failure or a deadlock. A COMMIT that
+// fails with a connection error reads as directory.ErrUnavailable, whatever
+// its outcome; Write settles that outcome (see writeTxID).
 func (d *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return d.writeTxID(ctx, func(stx *sql.Tx) (string, error) { return "", fn(stx) })
+}
+
+// writeTxID is writeTx for an fn that also returns its transaction's
+// PostgreSQL id (pg_current_xact_id), or "". With the id, a COMMIT that
+// fails with a connection error is settled by asking the database whether
+// the transaction committed (see commitFailed).
+func (d *DB) writeTxID(ctx context.Context, fn func(*sql.Tx) (xid string, err error)) error {
 	if d.wstmts != nil {
 		// Statements the transaction ran before they were cached are
 		// prepared once its connection is free again.
 		defer d.wstmts.prepareWanted(ctx)
 	}
 	for attempt := 1; ; attempt++ {
+		// A COMMIT whose outcome is unknown is never run again: it ends as
+		// nil or as ErrUnavailable around a connection error, and only
+		// PostgreSQL's own serialisation and deadlock errors, which come
+		// with a rollback, are retryable.
 		err := d.writeOnce(ctx, fn)
 		if err == nil || !isRetryable(err) || attempt == maxAttempts {
 			return err
@@ -68,7 +94,7 @@ func (d *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 }
 
-func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) (string, error)) (err error) {
 	stx, err := d.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", d.mapErr(err))
@@ -78,16 +104,16 @@ func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) 
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(stx); err != nil {
+	xid, err := fn(stx)
+	if err != nil {
 		return err
 	}
-	// TODO(outage): when PostgreSQL dies after making a commit durable but
-	// before acknowledging it (a crash, not a clean shutdown), the commit
-	// error reads as ErrUnavailable and the client is told to retry a write
-	// that stands. Telling the two apart needs the transaction id kept and
-	// its status (pg_xact_status) checked once the database is back.
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", d.mapErr(err))
+	if err := d.commit(stx); err != nil {
+		// A COMMIT that failed ended the transaction, which makes this a
+		// no-op; it ends one whose COMMIT was never sent, as the server
+		// does on noticing that its connection is gone.
+		_ = stx.Rollback()
+		return d.commitFailed(ctx, xid, err)
 	}
 	return nil
 }

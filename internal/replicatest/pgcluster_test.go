@@ -88,14 +88,14 @@ func (c *cluster) start(t *testing.T) {
 	c.pgctl(t, "start", "-w", "-t", "60", "-o", opts, "-l", filepath.Join(c.dir, "log"))
 }
 
-// stop shuts the server down the way an operator or a failover does:
-// "fast" ends every session at once, rolling back open transactions, and
-// acknowledges a commit in progress before ending its session. "immediate"
-// (a crash) can lose that acknowledgement, so that a write scimd answered
-// 503 stands after recovery; see TODO(outage) in sqlstore.
-func (c *cluster) stop(t *testing.T) {
+// stop shuts the server down with pg_ctl's mode: "fast", as an operator or
+// a failover does, ends every session at once, rolling back open
+// transactions; "immediate" kills the server as a crash does, so that
+// commits in flight may be durable without their acknowledgement, and the
+// next start recovers from the WAL.
+func (c *cluster) stop(t *testing.T, mode string) {
 	t.Helper()
-	c.pgctl(t, "stop", "-w", "-m", "fast")
+	c.pgctl(t, "stop", "-w", "-m", mode)
 }
 
 // pgctl runs pg_ctl; a nil t ignores failures (cleanup).
