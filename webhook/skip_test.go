@@ -67,8 +67,11 @@ func TestSkipsPrunedEvents(t *testing.T) {
 			t.Fatalf("prune: %d rows, %v; want the 2 old events at least", n, err)
 		}
 		down.Store(false)
-		waitFor(t, "the recent event", 10*time.Second, func() bool {
-			return len(rcv.events()) > 0
+		// The receiver sees the event before the dispatcher records the
+		// delivery and moves the stream on: wait for both.
+		waitFor(t, "the recent event, recorded", 10*time.Second, func() bool {
+			streams, _ := db.Streams(ctx, ep.ID)
+			return len(rcv.events()) > 0 && len(streams) == 1 && streams[0].Position == 3
 		})
 
 		if got := rcv.events(); len(got) != 1 || got[0].ResourceID != "recent" {
