@@ -53,7 +53,11 @@ func TestCommitConnectionCut(t *testing.T) {
 			calls := 0
 			err = db.Write(t.Context(), a.ID, func(tx directory.Tx) error {
 				calls++
-				return tx.Insert(u)
+				if err := tx.Insert(u); err != nil {
+					return err
+				}
+				return tx.Append(&directory.Event{Type: directory.EventUserCreated,
+					ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1})
 			})
 			if p.mode.Load() != 0 {
 				t.Fatal("the proxy saw no COMMIT")

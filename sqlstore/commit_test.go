@@ -25,6 +25,7 @@ func TestCommitOutcome(t *testing.T) {
 	connErr := fmt.Errorf("injected: %w",
 		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})
 	forever := -1
+	longAgo := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		db := open(t)
 		a := &directory.Account{ID: uuid.NewString(), Name: "a", CreatedAt: time.Now()}
@@ -38,25 +39,36 @@ func TestCommitOutcome(t *testing.T) {
 			down     int                 // status queries that fail with connErr
 			limit    time.Duration       // how long the outcome is asked for
 			deadline time.Duration       // the caller's; 0 for none
+			event    string              // "" none, "now" or "pruned" (see below)
 			want     error               // nil for success
 			stored   bool
 			asked    int // status queries on PostgreSQL; forever for "until the end"
 		}{
-			{"ack-lost", sqlstore.FaultAfterCommit, nil, 0, time.Second, 0, nil, true, 1},
+			{"ack-lost", sqlstore.FaultAfterCommit, nil, 0, time.Second, 0, "now",
+				nil, true, 1},
 			{"ack-lost-server-back-later", sqlstore.FaultAfterCommit, nil, 3,
-				5 * time.Second, 0, nil, true, 4},
-			{"commit-never-sent", sqlstore.FaultBeforeCommit, nil, 0, time.Second, 0,
+				5 * time.Second, 0, "now", nil, true, 4},
+			{"commit-never-sent", sqlstore.FaultBeforeCommit, nil, 0, time.Second, 0, "now",
 				directory.ErrUnavailable, false, 1},
 			{"server-error-is-final", sqlstore.FaultBeforeCommit,
-				&pgconn.PgError{Code: "23505", Message: "injected"}, 0, time.Second, 0,
+				&pgconn.PgError{Code: "23505", Message: "injected"}, 0, time.Second, 0, "now",
 				directory.ErrConflict, false, 0},
 			// The remaining ambiguity: the database stays unreachable past
-			// the limit, or past the caller's deadline, and a write that
-			// stands reads as unavailable.
+			// the limit, or past the caller's deadline, or the id reads
+			// committed without the write's event to prove it the write's.
+			// A write that stands then reads as unavailable.
 			{"server-gone-past-limit", sqlstore.FaultAfterCommit, nil, forever,
-				300 * time.Millisecond, 0, directory.ErrUnavailable, true, forever},
+				300 * time.Millisecond, 0, "now", directory.ErrUnavailable, true, forever},
 			{"caller-gives-up-first", sqlstore.FaultAfterCommit, nil, forever,
-				time.Minute, 300 * time.Millisecond, directory.ErrUnavailable, true, forever},
+				time.Minute, 300 * time.Millisecond, "now", directory.ErrUnavailable, true,
+				forever},
+			{"committed-without-event", sqlstore.FaultAfterCommit, nil, 0, time.Second, 0, "",
+				directory.ErrUnavailable, true, 1},
+			// The event is pruned between COMMIT and the check: a stand-in
+			// for an id that a crash let another transaction have, which
+			// reads committed though the write's event is not there.
+			{"committed-id-event-missing", sqlstore.FaultAfterCommit, nil, 0, time.Second,
+				0, "pruned", directory.ErrUnavailable, true, 1},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				// SQLite commits in the process: there is no lost
@@ -71,6 +83,12 @@ func TestCommitOutcome(t *testing.T) {
 				asked := 0
 				db.FailCommit(t, tc.limit, func(p sqlstore.FaultPoint) error {
 					switch {
+					case p == tc.at && tc.event == "pruned":
+						_, err := db.PruneEvents(t.Context(), longAgo.Add(time.Hour), 10)
+						if err != nil {
+							t.Errorf("prune the write's event: %v", err)
+						}
+						return tc.err
 					case p == tc.at:
 						return tc.err
 					case p == sqlstore.FaultStatus:
@@ -91,12 +109,20 @@ func TestCommitOutcome(t *testing.T) {
 				u := &directory.Resource{Kind: directory.KindUser, ID: uuid.NewString(),
 					UserName: tc.name + "@example.com", Active: true,
 					Doc: map[string]any{"userName": tc.name + "@example.com"}}
+				e := &directory.Event{Type: directory.EventUserCreated,
+					ResourceType: directory.KindUser, ResourceID: u.ID, Version: 1}
+				if tc.event == "pruned" {
+					e.Time = longAgo
+				}
 
 				calls := 0
 				start := time.Now()
 				err := db.Write(ctx, a.ID, func(tx directory.Tx) error {
 					calls++
-					return tx.Insert(u)
+					if err := tx.Insert(u); err != nil || tc.event == "" {
+						return err
+					}
+					return tx.Append(e)
 				})
 				took := time.Since(start)
 

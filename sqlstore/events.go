@@ -48,6 +48,9 @@ func (t *tx) Append(events ...*directory.Event) error {
 		}
 		e.Time = stored(e.Time)
 	}
+	if t.event == "" {
+		t.event = events[0].ID
+	}
 
 	for _, part := range chunks(events, maxEventRows) {
 		args := make([]any, 0, 11*len(part))

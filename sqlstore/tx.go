@@ -36,7 +36,7 @@ const maxAttempts = 5
 // not call Write itself: on SQLite that waits forever for the one write
 // connection.
 func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.Tx) error) error {
-	return d.writeTxID(ctx, func(stx *sql.Tx) (string, error) {
+	return d.writeTxRef(ctx, func(stx *sql.Tx) (commitRef, error) {
 		// On PostgreSQL the lock also returns the transaction's id, for
 		// commitFailed, in the same round trip. It costs nothing more: a
 		// row lock assigns the id anyway.
@@ -45,12 +45,15 @@ func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.T
 			lock = `SELECT pg_current_xact_id()::text FROM accounts WHERE id = ? FOR UPDATE`
 		}
 		q := inTx(d.wstmts, stx)
-		var xid string
-		err := q.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&xid)
+		var ref commitRef
+		err := q.QueryRowContext(ctx, d.rebind(lock), accountID).Scan(&ref.xid)
 		if err != nil {
-			return "", fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
+			return ref, fmt.Errorf("lock account %q: %w", accountID, d.notFound(err))
 		}
-		return xid, fn(&tx{d: d, ctx: ctx, tx: stx, q: q, account: accountID})
+		t := &tx{d: d, ctx: ctx, tx: stx, q: q, account: accountID}
+		err = fn(t)
+		ref.event = t.event
+		return ref, err
 	})
 }
 
@@ -58,16 +61,18 @@ func (d *DB) Write(ctx context.Context, accountID string, fn func(tx directory.T
 // PostgreSQL it runs fn again, up to maxAttempts times in all, when the
 // database reports a serialisation failure or a deadlock. A COMMIT that
 // fails with a connection error reads as directory.ErrUnavailable, whatever
-// its outcome; Write settles that outcome (see writeTxID).
+// its outcome; Write settles that outcome (see writeTxRef).
 func (d *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return d.writeTxID(ctx, func(stx *sql.Tx) (string, error) { return "", fn(stx) })
+	return d.writeTxRef(ctx, func(stx *sql.Tx) (commitRef, error) {
+		return commitRef{}, fn(stx)
+	})
 }
 
-// writeTxID is writeTx for an fn that also returns its transaction's
-// PostgreSQL id (pg_current_xact_id), or "". With the id, a COMMIT that
-// fails with a connection error is settled by asking the database whether
-// the transaction committed (see commitFailed).
-func (d *DB) writeTxID(ctx context.Context, fn func(*sql.Tx) (xid string, err error)) error {
+// writeTxRef is writeTx for an fn that also returns what identifies its
+// transaction. With that, a COMMIT that fails with a connection error is
+// settled by asking the database whether the transaction committed (see
+// commitFailed).
+func (d *DB) writeTxRef(ctx context.Context, fn func(*sql.Tx) (commitRef, error)) error {
 	if d.wstmts != nil {
 		// Statements the transaction ran before they were cached are
 		// prepared once its connection is free again.
@@ -94,7 +99,7 @@ func (d *DB) writeTxID(ctx context.Context, fn func(*sql.Tx) (xid string, err er
 	}
 }
 
-func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) (string, error)) (err error) {
+func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) (commitRef, error)) (err error) {
 	stx, err := d.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", d.mapErr(err))
@@ -104,7 +109,7 @@ func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) (string, error)) (e
 			_ = stx.Rollback()
 		}
 	}()
-	xid, err := fn(stx)
+	ref, err := fn(stx)
 	if err != nil {
 		return err
 	}
@@ -113,7 +118,7 @@ func (d *DB) writeOnce(ctx context.Context, fn func(*sql.Tx) (string, error)) (e
 		// no-op; it ends one whose COMMIT was never sent, as the server
 		// does on noticing that its connection is gone.
 		_ = stx.Rollback()
-		return d.commitFailed(ctx, xid, err)
+		return d.commitFailed(ctx, ref, err)
 	}
 	return nil
 }
@@ -125,6 +130,7 @@ type tx struct {
 	tx      *sql.Tx
 	q       querier // tx through the write pool's statement cache
 	account string
+	event   string // id of the first event appended, which commitFailed seeks
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
