@@ -78,12 +78,12 @@ func (d BulkDecoder) Decode(body map[string]any) (*BulkRequest, error) {
 
 	// The message schema comes first: without it the body may be a
 	// resource sent to the wrong endpoint.
-	found, err := listsSchema(memberOf(body, "schemas"), BulkRequestSchema)
+	found, err := listsSchema(Field(body, "schemas"), BulkRequestSchema)
 	if err != nil || !found {
 		return nil, BadRequest(ErrInvalidSyntax,
 			`"schemas" must be an array that contains %q`, BulkRequestSchema)
 	}
-	raw, ok := memberOf(body, "Operations").([]any)
+	raw, ok := Field(body, "Operations").([]any)
 	if !ok || len(raw) == 0 {
 		return nil, BadRequest(ErrInvalidSyntax,
 			`a BulkRequest message needs a non-empty "Operations" array`)
@@ -94,7 +94,7 @@ func (d BulkDecoder) Decode(body map[string]any) (*BulkRequest, error) {
 				"rest in another request", len(raw), max)
 	}
 	req := &BulkRequest{Operations: make([]BulkOperation, 0, len(raw))}
-	if req.FailOnErrors, err = failOnErrors(memberOf(body, "failOnErrors")); err != nil {
+	if req.FailOnErrors, err = failOnErrors(Field(body, "failOnErrors")); err != nil {
 		return nil, err
 	}
 
@@ -180,7 +180,7 @@ func decodeBulkOperation(v any) (BulkOperation, error) {
 		return op, err
 	}
 
-	data := memberOf(m, "data")
+	data := Field(m, "data")
 	if op.Method != http.MethodDelete {
 		if op.Data, ok = data.(map[string]any); !ok {
 			return op, BadRequest(ErrInvalidSyntax,
@@ -204,7 +204,7 @@ func decodeBulkOperation(v any) (BulkOperation, error) {
 // optionalString returns the string member name of m, "" when it is absent
 // or null.
 func optionalString(m map[string]any, name string) (string, error) {
-	switch v := memberOf(m, name).(type) {
+	switch v := Field(m, name).(type) {
 	case nil:
 		return "", nil
 	case string:
@@ -342,9 +342,10 @@ func (b BulkResponse) MarshalJSON() ([]byte, error) {
 	return marshal(body)
 }
 
-// memberOf returns the value of m's member called name, matched without
-// regard to case, or nil. An exact match wins over a case-folded one.
-func memberOf(m map[string]any, name string) any {
+// Field returns the value of the JSON object m's member called name,
+// matched without regard to case as SCIM names are, or nil. An exact match
+// wins over a case-folded one.
+func Field(m map[string]any, name string) any {
 	if v, ok := m[name]; ok {
 		return v
 	}

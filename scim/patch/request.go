@@ -77,12 +77,12 @@ func (d Decoder) Decode(body map[string]any) (*Request, error) {
 
 	// The message schema comes first: without it the body may be a PUT
 	// document sent to the wrong method.
-	schemas, err := decodeSchemas(member(body, "schemas"))
+	schemas, err := decodeSchemas(scim.Field(body, "schemas"))
 	if err != nil {
 		return nil, err
 	}
 
-	raw, ok := member(body, "Operations").([]any)
+	raw, ok := scim.Field(body, "Operations").([]any)
 	if !ok || len(raw) == 0 {
 		return nil, scim.BadRequest(scim.ErrInvalidSyntax,
 			"a PatchOp message needs a non-empty \"Operations\" array")
@@ -131,7 +131,7 @@ func decodeOperation(v any) (Operation, error) {
 			"an operation must be an object with \"op\", \"path\" and \"value\"")
 	}
 
-	opName, ok := member(m, "op").(string)
+	opName, ok := scim.Field(m, "op").(string)
 	if !ok {
 		return Operation{}, scim.BadRequest(scim.ErrInvalidSyntax,
 			"\"op\" is required and must be one of \"add\", \"remove\" or \"replace\"")
@@ -143,7 +143,7 @@ func decodeOperation(v any) (Operation, error) {
 	}
 
 	var path string
-	switch p := member(m, "path").(type) {
+	switch p := scim.Field(m, "path").(type) {
 	case nil:
 	case string:
 		path = strings.TrimSpace(p)
@@ -151,7 +151,7 @@ func decodeOperation(v any) (Operation, error) {
 		return Operation{}, scim.BadRequest(scim.ErrInvalidSyntax,
 			"\"path\" must be a string")
 	}
-	return Operation{Op: kind, Path: path, Value: member(m, "value")}, nil
+	return Operation{Op: kind, Path: path, Value: scim.Field(m, "value")}, nil
 }
 
 // parseKind maps an op name, in any case, to its Kind.
@@ -161,20 +161,6 @@ func parseKind(s string) (Kind, bool) {
 		return k, true
 	}
 	return "", false
-}
-
-// member returns the value of m's member called name, matched without
-// regard to case, or nil. An exact match wins over a case-folded one.
-func member(m map[string]any, name string) any {
-	if v, ok := m[name]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
 }
 
 // atOperation returns err with its detail prefixed by the index of the

@@ -59,7 +59,7 @@ func shapeSingle(a *scim.Attribute, v any) (any, error) {
 		}
 		v = list[0]
 		if m, ok := v.(map[string]any); ok && a.Type != scim.Complex && len(m) == 1 {
-			if inner := member(m, "value"); inner != nil {
+			if inner := scim.Field(m, "value"); inner != nil {
 				v = inner
 			}
 		}
