@@ -156,8 +156,8 @@ func (d *DB) queryXactStatus(ctx context.Context, ref commitRef) (string, error)
 	}
 
 	// A statement of its own, so that its snapshot follows the commit. The
-	// event is seconds old: retention, which removes events after days,
-	// cannot have taken it.
+	// event is seconds old, and retention keeps events far longer, so it is
+	// missing only when the id's commit was another transaction's.
 	var found bool
 	err = d.wdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1)`,
 		ref.event).Scan(&found)

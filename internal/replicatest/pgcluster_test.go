@@ -20,13 +20,15 @@ type cluster struct {
 	dir  string // data directory; also holds the socket and the log
 	port int
 	run  []string // prefix that runs a command as the cluster's owner
+	conf []string // the test's settings, name=value
 }
 
 // newCluster initialises and starts a cluster on a free port. The binaries
 // come from /usr/lib/postgresql/*/bin (the newest); without them the test
 // is skipped, or fails under CI=true. As root, the cluster runs as the
-// postgres user, since PostgreSQL refuses to run as root.
-func newCluster(t *testing.T) *cluster {
+// postgres user, since PostgreSQL refuses to run as root. settings
+// ("name=value") are passed to the server at every start.
+func newCluster(t *testing.T, settings ...string) *cluster {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
 	if len(bins) == 0 {
@@ -37,7 +39,7 @@ func newCluster(t *testing.T) *cluster {
 		t.Skip(msg)
 	}
 	slices.SortFunc(bins, func(a, b string) int { return versionOf(a) - versionOf(b) })
-	c := &cluster{bin: filepath.Dir(bins[len(bins)-1])}
+	c := &cluster{bin: filepath.Dir(bins[len(bins)-1]), conf: settings}
 
 	// t.TempDir's parents are private to root, so the directory is made
 	// beside them in the system's temporary directory.
@@ -85,6 +87,9 @@ func (c *cluster) start(t *testing.T) {
 	t.Helper()
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
 		"-c fsync=off -c max_connections=50", c.port, c.dir)
+	for _, s := range c.conf {
+		opts += " -c " + s
+	}
 	c.pgctl(t, "start", "-w", "-t", "60", "-o", opts, "-l", filepath.Join(c.dir, "log"))
 }
 
