@@ -149,7 +149,7 @@ func (r *Recorder) Close(ctx context.Context) error {
 }
 
 // run collects entries into batches and writes a batch when it is full or
-// when the oldest entry in it has waited FlushEvery.
+// at the next tick, every FlushEvery, so no entry waits longer than that.
 func (r *Recorder) run() {
 	defer close(r.done)
 	tick := time.NewTicker(r.cfg.FlushEvery)

@@ -26,8 +26,7 @@ func (a *API) serviceProviderConfig(w http.ResponseWriter, r *http.Request, c *c
 }
 
 func (a *API) resourceTypes(w http.ResponseWriter, r *http.Request, c *call) error {
-	docs := scim.ResourceTypeDocuments(c.base)
-	writeJSON(w, http.StatusOK, scim.ListResponse{TotalResults: len(docs), StartIndex: 1, Resources: docs})
+	writeDocuments(w, scim.ResourceTypeDocuments(c.base))
 	return nil
 }
 
@@ -41,8 +40,7 @@ func (a *API) resourceType(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (a *API) schemas(w http.ResponseWriter, r *http.Request, c *call) error {
-	docs := scim.SchemaDocuments(c.base)
-	writeJSON(w, http.StatusOK, scim.ListResponse{TotalResults: len(docs), StartIndex: 1, Resources: docs})
+	writeDocuments(w, scim.SchemaDocuments(c.base))
 	return nil
 }
 
@@ -53,4 +51,11 @@ func (a *API) schema(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	writeJSON(w, http.StatusOK, scim.SchemaDocument(s, c.base))
 	return nil
+}
+
+// writeDocuments answers with all of a discovery list on one page: the
+// server has a handful of schemas and resource types, so it never pages.
+func writeDocuments(w http.ResponseWriter, docs []any) {
+	writeJSON(w, http.StatusOK, scim.ListResponse{TotalResults: len(docs), StartIndex: 1,
+		Resources: docs})
 }

@@ -126,10 +126,12 @@ func (a *API) delete(kind directory.Kind) handler {
 	}
 }
 
-func (a *API) writeResource(w http.ResponseWriter, c *call, status int, v *directory.View, p projection) {
+func (a *API) writeResource(w http.ResponseWriter, c *call, status int, v *directory.View,
+	p projection) {
 	w.Header().Set("ETag", directory.ETag(v.Version))
 	res := directory.Render(v, c.base)
-	writeJSON(w, status, scim.Project(directory.ResourceType(v.Kind), res, p.attributes, p.excluded))
+	rt := directory.ResourceType(v.Kind)
+	writeJSON(w, status, scim.Project(rt, res, p.attributes, p.excluded))
 }
 
 // ifMatch reads the If-Match precondition. "*" and no header mean any

@@ -119,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		err = d.openPostgres(cfg)
 	default:
 		err = fmt.Errorf("open database: URL %q is neither sqlite:<path> nor postgres://...",
-			redactURL(cfg.URL))
+			RedactURL(cfg.URL))
 	}
 	if err != nil {
 		return nil, err
@@ -302,11 +302,14 @@ func nullString(s string) any {
 // another value, as filter.Match and the identity provider see it too.
 func fold(s string) string { return strings.ToLower(s) }
 
-// redactURL hides a password in a database URL, for errors and logs: the
+// RedactURL hides a password in a database URL, for errors and logs: the
 // one in the user part and a password parameter, which pgx reads too.
 // Anything else, such as pgx's "host=... password=..." form, is not shown at
-// all.
-func redactURL(u string) string {
+// all; an empty URL stays empty.
+func RedactURL(u string) string {
+	if u == "" {
+		return ""
+	}
 	p, err := url.Parse(u)
 	if err != nil || p.Scheme == "" {
 		return "(not a URL)"

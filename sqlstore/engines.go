@@ -121,7 +121,7 @@ func (d *DB) openPostgres(cfg Config) error {
 	d.dialect = Postgres
 	db, err := sql.Open("pgx", cfg.URL)
 	if err != nil {
-		return fmt.Errorf("open postgres %q: %w", redactURL(cfg.URL), err)
+		return fmt.Errorf("open postgres %q: %w", RedactURL(cfg.URL), err)
 	}
 	size(db, cfg, 16, 30*time.Minute)
 	d.rdb, d.wdb = db, db
@@ -134,7 +134,7 @@ func (d *DB) openPostgres(cfg Config) error {
 	// replica's migration changed is prepared again, and it follows a
 	// default_query_exec_mode set in the URL, such as simple_protocol
 	// behind a pooler that cannot keep prepared statements.
-	d.log.Info("database opened", "engine", "postgres", "url", redactURL(cfg.URL))
+	d.log.Info("database opened", "engine", "postgres", "url", RedactURL(cfg.URL))
 	return nil
 }
 

@@ -13,10 +13,11 @@ func TestRedactURL(t *testing.T) {
 		{"postgres://u@db/x", "postgres://u@db/x"},
 		{"host=db user=u password=s3cret", "(not a URL)"},
 		{"sqlite:/var/lib/scimd/scimd.db", "sqlite:/var/lib/scimd/scimd.db"},
+		{"", ""},
 	} {
-		got := redactURL(tt.in)
+		got := RedactURL(tt.in)
 		if got != tt.want || strings.Contains(got, "s3cret") {
-			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scimd/scimd/activity"
 	"github.com/scimd/scimd/httpapi"
+	"github.com/scimd/scimd/sqlstore"
+	"github.com/scimd/scimd/webhook"
 )
 
 // Config is scimd's configuration: defaults, then the environment, then
@@ -47,8 +49,8 @@ func DefaultConfig() Config {
 		LogLevel:          "info",
 		LogFormat:         "text",
 		Limits:            httpapi.DefaultLimits,
-		ActivityRetention: 14 * 24 * time.Hour,
-		EventRetention:    30 * 24 * time.Hour,
+		ActivityRetention: activity.DefaultMaxAge,
+		EventRetention:    webhook.DefaultRetention,
 	}
 }
 
@@ -73,7 +75,8 @@ func (c *Config) vars() []envVar {
 		{env: "SCIMD_TLS_CERT", flag: "tls-cert",
 			usage: "PEM certificate file; serve HTTPS with --tls-key", str: &c.TLSCert},
 		{env: "SCIMD_TLS_KEY", flag: "tls-key", usage: "PEM private key file", str: &c.TLSKey},
-		{env: "SCIMD_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
+		{env: "SCIMD_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error",
+			str: &c.LogLevel},
 		{env: "SCIMD_LOG_FORMAT", flag: "log-format", usage: "text or json", str: &c.LogFormat},
 		{env: "SCIMD_DB_MAX_CONNS", flag: "db-max-conns",
 			usage: "database pool size (0: a default)", num: &c.MaxOpenConns},
@@ -156,7 +159,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("data", c.DataDir),
-		slog.String("database", redactURL(c.DatabaseURL)),
+		slog.String("database", sqlstore.RedactURL(c.DatabaseURL)),
 		slog.String("public_url", c.PublicURL),
 		slog.Bool("tls", c.TLS()),
 		slog.Int("db_max_conns", c.MaxOpenConns),
@@ -170,30 +173,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("webhook_allow_private", c.WebhookAllowPrivate),
 		slog.String("trusted_proxies", c.TrustedProxies),
 	)
-}
-
-// redactURL returns a database URL fit for a log: the password of its user
-// part and of a password parameter replaced. Anything that is not a URL
-// (pgx also takes "host=... password=..." strings) is not logged at all.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" {
-		if s == "" {
-			return ""
-		}
-		return "(not a URL; not logged)"
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-		}
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "REDACTED")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 func (c Config) logger(w io.Writer) *slog.Logger {

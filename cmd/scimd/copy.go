@@ -60,7 +60,7 @@ func (c *command) copyData(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("copy done", "rows", stats.Rows(), "from", src, "to", redactURL(*to))
+	log.Info("copy done", "rows", stats.Rows(), "from", src, "to", sqlstore.RedactURL(*to))
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TABLE\tROWS\t")
 	for _, t := range stats.Tables {
@@ -71,7 +71,7 @@ func (c *command) copyData(args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "copied to %s; start scimd with --database pointing there\n",
-		redactURL(*to))
+		sqlstore.RedactURL(*to))
 	return nil
 }
 

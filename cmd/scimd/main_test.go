@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scimd/scimd/sqlstore"
 )
 
 // scimd runs one command line against dataDir and returns its stdout.
@@ -131,8 +133,8 @@ func TestConfigPrecedence(t *testing.T) {
 	if cfg.Addr != "0.0.0.0:9000" || cfg.Limits.MaxPageSize != 70 || cfg.DataDir != "./scimd-data" {
 		t.Fatalf("config = %+v", cfg)
 	}
-	if got := redactURL("postgres://u:secret@db/x"); strings.Contains(got, "secret") {
-		t.Fatalf("redactURL left the password: %s", got)
+	if got := sqlstore.RedactURL("postgres://u:secret@db/x"); strings.Contains(got, "secret") {
+		t.Fatalf("RedactURL left the password: %s", got)
 	}
 }
 
@@ -142,12 +144,12 @@ func TestRedactURL(t *testing.T) {
 		"postgres://db/x?sslmode=disable&password=secret",
 		"host=db user=u password=secret",
 	} {
-		if got := redactURL(in); strings.Contains(got, "secret") || got == "" {
-			t.Errorf("redactURL(%q) = %q", in, got)
+		if got := sqlstore.RedactURL(in); strings.Contains(got, "secret") || got == "" {
+			t.Errorf("RedactURL(%q) = %q", in, got)
 		}
 	}
 	const plain = "postgres://u@db/x?sslmode=disable"
-	if got := redactURL(plain); got != plain {
+	if got := sqlstore.RedactURL(plain); got != plain {
 		t.Errorf("redactURL changed a URL without a password: %q", got)
 	}
 }

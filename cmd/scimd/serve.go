@@ -212,7 +212,7 @@ func (m *Main) announce(ctx context.Context) {
 	base := m.URL()
 	where := m.Config.DataDir
 	if m.Config.DatabaseURL != "" {
-		where = redactURL(m.Config.DatabaseURL)
+		where = sqlstore.RedactURL(m.Config.DatabaseURL)
 	}
 	m.Logger.Info("scimd started",
 		"console", base+"/",

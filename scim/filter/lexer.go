@@ -132,8 +132,8 @@ func lexString(src string, start int, fail func(string, ...any) error) (string, 
 		}
 		r, n := decodeU(src[i:])
 		if n == 0 {
-			return "", 0, fail("invalid escape %q in string at offset %d; write \\u and four hex digits",
-				scim.Clip(src[i:min(i+6, len(src))]), i)
+			return "", 0, fail("invalid escape %q in string at offset %d; "+
+				`write \u and four hex digits`, scim.Clip(src[i:min(i+6, len(src))]), i)
 		}
 		b.WriteRune(r)
 		i += n
