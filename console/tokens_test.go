@@ -155,11 +155,11 @@ func TestAccountIsolation(t *testing.T) {
 	b := e.browser()
 	b.signIn("admin@mine.example")
 
-	resp, body := b.get("/")
+	resp, _ := b.get("/")
 	if loc := resp.Header.Get("Location"); loc != "/accounts/"+mine.ID+"/sso" {
 		t.Errorf("home sends an account admin to %q", loc)
 	}
-	resp, body = b.get("/accounts/" + mine.ID + "/sso")
+	resp, body := b.get("/accounts/" + mine.ID + "/sso")
 	want(t, resp, body, http.StatusOK, "Mine")
 
 	other := "/accounts/" + theirs.ID
