@@ -61,17 +61,11 @@ func (s *server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return refuse(http.StatusBadRequest, msg)
 	}
 
-	list, err := s.store.Endpoints(ctx)
+	own, err := s.store.EndpointsFor(ctx, a.ID, false)
 	if err != nil {
-		return fmt.Errorf("list webhook endpoints: %w", err)
+		return fmt.Errorf("list webhook endpoints of %q: %w", a.ID, err)
 	}
-	n := 0
-	for _, e := range list {
-		if e.AccountID == a.ID {
-			n++
-		}
-	}
-	if n >= maxEndpoints {
+	if n := len(own); n >= maxEndpoints {
 		return refuse(http.StatusConflict, fmt.Sprintf("This account has %d endpoints, "+
 			"the most it may have. Delete one you no longer use first.", n))
 	}

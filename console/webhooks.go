@@ -118,9 +118,9 @@ func (s *server) renderWebhooks(w http.ResponseWriter, r *http.Request, a *direc
 	status int, flash, msg string, form endpointForm, created *directory.Endpoint) error {
 	ctx := r.Context()
 	u, _ := userFrom(r)
-	list, err := s.store.Endpoints(ctx)
+	list, err := s.store.EndpointsFor(ctx, a.ID, true)
 	if err != nil {
-		return fmt.Errorf("list webhook endpoints: %w", err)
+		return fmt.Errorf("list webhook endpoints of %q: %w", a.ID, err)
 	}
 	base := accountPath(a.ID, "webhooks")
 	d := webhooksData{Types: eventTypes, Max: maxEndpoints, Form: form,
@@ -134,9 +134,6 @@ func (s *server) renderWebhooks(w http.ResponseWriter, r *http.Request, a *direc
 	// of an event's type serves them all.
 	types := make(map[int64]string)
 	for _, e := range list {
-		if e.AccountID != a.ID && e.AccountID != "" {
-			continue
-		}
 		row, err := s.endpointRow(ctx, e, a.ID, u.Operator(), d.FailuresOnly, types)
 		if err != nil {
 			return err

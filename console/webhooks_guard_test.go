@@ -67,10 +67,18 @@ func TestWebhookFormLimits(t *testing.T) {
 	resp, body = ops.post(page, url.Values{"url": {"http://127.0.0.1:8080/in"}})
 	want(t, resp, body, http.StatusBadRequest, "--webhook-allow-private")
 
-	// An account has at most ten endpoints.
+	// An account has at most ten endpoints of its own; the global ones and
+	// another account's do not count.
+	e.endpoint("", "https://8.8.8.8/global")
+	other := e.account("Other")
 	for range 10 {
+		e.endpoint(other.ID, "https://8.8.8.8/other")
+	}
+	for range 9 {
 		e.endpoint(a.ID, "https://8.8.8.8/in")
 	}
+	resp, body = b.post(page, url.Values{"url": {"https://8.8.8.8/tenth"}})
+	want(t, resp, body, http.StatusOK, "https://8.8.8.8/tenth")
 	resp, body = b.post(page, url.Values{"url": {"https://8.8.8.8/eleventh"}})
 	want(t, resp, body, http.StatusConflict, "This account has 10 endpoints")
 }

@@ -48,6 +48,11 @@ type TokenStore interface {
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	// Token returns one of an account's tokens, or ErrNotFound.
 	Token(ctx context.Context, accountID, id string) (*Token, error)
+	// TokenByID returns the token with the given id, whatever its account
+	// and state, or ErrNotFound. It is an operator's lookup across accounts,
+	// for one who holds only the id; whatever acts for an account uses
+	// Token, which keeps to that account.
+	TokenByID(ctx context.Context, id string) (*Token, error)
 	// Tokens lists an account's tokens, newest first.
 	Tokens(ctx context.Context, accountID string) ([]*Token, error)
 	// SetTokenExpiry sets when a token stops working; revoking sets RevokedAt

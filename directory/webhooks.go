@@ -189,8 +189,15 @@ type EndpointStore interface {
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	// Endpoint returns one endpoint, or ErrNotFound.
 	Endpoint(ctx context.Context, id string) (*Endpoint, error)
-	// Endpoints lists every endpoint, oldest first.
+	// Endpoints lists every endpoint, oldest first. Only what works for
+	// every account needs them all (the webhook dispatcher, an operator's
+	// unfiltered list); the rest use EndpointsFor.
 	Endpoints(ctx context.Context) ([]*Endpoint, error)
+	// EndpointsFor lists the endpoints of one account, and with withGlobal
+	// the global ones too, oldest first; never another account's. An
+	// account that does not exist has no endpoints of its own, which is not
+	// an error. It reads no other account's rows, however many there are.
+	EndpointsFor(ctx context.Context, accountID string, withGlobal bool) ([]*Endpoint, error)
 	// UpdateEndpoint stores e's URL, secret, event types and enabled flag,
 	// or returns ErrNotFound.
 	UpdateEndpoint(ctx context.Context, e *Endpoint) error

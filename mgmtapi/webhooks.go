@@ -153,17 +153,24 @@ func (a *API) kick() {
 	}
 }
 
+// listWebhooks lists every endpoint or, given account_id, the account's own
+// endpoints only: the global ones are listed unfiltered.
 func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.cfg.Store.Endpoints(r.Context())
+	var (
+		list []*directory.Endpoint
+		err  error
+	)
+	if account := r.URL.Query().Get("account_id"); account != "" {
+		list, err = a.cfg.Store.EndpointsFor(r.Context(), account, false)
+	} else {
+		list, err = a.cfg.Store.Endpoints(r.Context())
+	}
 	if err != nil {
 		return err
 	}
-	account := r.URL.Query().Get("account_id")
 	items := make([]webhookJSON, 0, len(list))
 	for _, e := range list {
-		if account == "" || e.AccountID == account {
-			items = append(items, webhookOut(e))
-		}
+		items = append(items, webhookOut(e))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,6 +151,54 @@ func TestWebhookRoutes(t *testing.T) {
 	defer rcv.mu.Unlock()
 	if rcv.bad != 0 {
 		t.Errorf("%d deliveries failed verification", rcv.bad)
+	}
+}
+
+// TestWebhookListFilter checks that account_id keeps the list to that
+// account's own endpoints: neither the global ones nor another account's.
+func TestWebhookListFilter(t *testing.T) {
+	e := sqliteEnv(t)
+	acc, other := e.account("acme"), e.account("other")
+	made := map[string]string{} // endpoint id by name
+	for _, tc := range []struct{ name, account string }{
+		{"global", ""}, {"acme1", acc}, {"other", other}, {"acme2", acc},
+	} {
+		status, body := e.call("POST", "/webhooks", `{"url":"https://vendor.example/`+
+			tc.name+`","account_id":"`+tc.account+`"}`)
+		if status != 201 {
+			t.Fatalf("create %s: %d %v", tc.name, status, body)
+		}
+		made[tc.name], _ = body["id"].(string)
+	}
+
+	for _, tc := range []struct {
+		name, query string
+		want        []string
+	}{
+		{"all", "", []string{"global", "acme1", "other", "acme2"}},
+		{"acme", "?account_id=" + acc, []string{"acme1", "acme2"}},
+		{"other", "?account_id=" + other, []string{"other"}},
+		{"unknown-account", "?account_id=nope", []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := e.call("GET", "/webhooks"+tc.query, "")
+			items, ok := body["items"].([]any)
+			if status != 200 || !ok {
+				t.Fatalf("got %d %v, want 200 with items", status, body)
+			}
+			got := make([]string, 0, len(items))
+			for _, it := range items {
+				id, _ := it.(map[string]any)["id"].(string)
+				got = append(got, id)
+			}
+			want := make([]string, 0, len(tc.want))
+			for _, name := range tc.want {
+				want = append(want, made[name])
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v (%v)", got, want, tc.want)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,23 @@ import (
 // sequential scans off on PostgreSQL as in ExplainList.
 func (d *DB) ExplainAccountDeliveries(ctx context.Context,
 	q directory.DeliveryQuery) (string, error) {
+	return d.explain(ctx, accountDeliveries, q.EndpointID, q.AccountID, int64(maxID),
+		!q.FailedOnly, q.Limit)
+}
+
+// ExplainEndpointsFor returns the plan of EndpointsFor, with sequential
+// scans off on PostgreSQL as in ExplainList.
+func (d *DB) ExplainEndpointsFor(ctx context.Context, accountID string,
+	withGlobal bool) (string, error) {
+	query := endpointsOfAccount
+	if withGlobal {
+		query = endpointsOfAccountAndGlobal
+	}
+	return d.explain(ctx, query, accountID)
+}
+
+// explain returns the engine's plan of query, one line per step.
+func (d *DB) explain(ctx context.Context, query string, args ...any) (string, error) {
 	tx, err := d.rdb.BeginTx(ctx, nil)
 	if err != nil {
 		return "", err
@@ -26,8 +43,7 @@ func (d *DB) ExplainAccountDeliveries(ctx context.Context,
 			return "", err
 		}
 	}
-	rows, err := tx.QueryContext(ctx, d.rebind(explain+accountDeliveries), q.EndpointID,
-		q.AccountID, int64(maxID), !q.FailedOnly, q.Limit)
+	rows, err := tx.QueryContext(ctx, d.rebind(explain+query), args...)
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,8 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,6 +170,43 @@ func TestEndpoints(t *testing.T) {
 			list[1].ID != operators.ID {
 			t.Errorf("after deleting the account: got %d endpoints, want the global ones",
 				len(list))
+		}
+	})
+}
+
+// TestEndpointsForPlan checks that one account's endpoints, with or without
+// the global ones, are read through the index on account_id rather than by
+// reading every account's.
+func TestEndpointsForPlan(t *testing.T) {
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
+		db, ctx := open(t), context.Background()
+		now := time.Now()
+		var first string
+		for i := range 30 {
+			acc := mustAccount(t, db, fmt.Sprintf("a%d", i))
+			if i == 0 {
+				first = acc.ID
+			}
+			for j := range 3 {
+				mustEndpoint(t, db, acc.ID, now.Add(time.Duration(j)*time.Second))
+			}
+		}
+		mustEndpoint(t, db, "", now)
+
+		for _, withGlobal := range []bool{false, true} {
+			plan, err := db.ExplainEndpointsFor(ctx, first, withGlobal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("with global %v:\n%s", withGlobal, plan)
+			if !strings.Contains(plan, "webhook_endpoints_account") {
+				t.Errorf("with global %v: the plan does not use webhook_endpoints_account:\n%s",
+					withGlobal, plan)
+			}
+			if strings.Contains(plan, "SCAN webhook_endpoints") ||
+				strings.Contains(plan, "Seq Scan") {
+				t.Errorf("with global %v: the plan scans the table:\n%s", withGlobal, plan)
+			}
 		}
 	})
 }

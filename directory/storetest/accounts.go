@@ -140,6 +140,18 @@ func testTokens(t *testing.T, s directory.Store) {
 		t.Errorf("Tokens: got %d tokens, want the new one then the old one", len(list))
 	}
 
+	// An operator finds a token by id alone, whatever its account.
+	for _, want := range []*directory.Token{old, other} {
+		got, err := s.TokenByID(ctx(t), want.ID)
+		wantErr(t, "read token by id", err, nil)
+		if got.ID != want.ID || got.AccountID != want.AccountID || got.Label != want.Label {
+			t.Errorf("TokenByID(%s): got %s of %s, want %s of %s", want.ID, got.ID,
+				got.AccountID, want.ID, want.AccountID)
+		}
+	}
+	_, err = s.TokenByID(ctx(t), uuid.NewString())
+	wantErr(t, "read unknown token by id", err, directory.ErrNotFound)
+
 	// Account scoping: b cannot read, expire or revoke a's tokens.
 	_, err = s.Token(ctx(t), b.ID, old.ID)
 	wantErr(t, "read another account's token", err, directory.ErrNotFound)

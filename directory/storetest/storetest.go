@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) directory.Store) {
 		{"sort", testSort},
 		{"paging", testPaging},
 		{"isolation", testIsolation},
+		{"endpoints-for", testEndpointsFor},
 		{"events", testEvents},
 		{"concurrent-writers", testConcurrentWriters},
 	}
