@@ -20,9 +20,10 @@ import (
 // the operations' outcomes.
 //
 // Operations run in the order sent, except that an operation referring to a
-// bulkId waits for the POST that creates it (RFC 7644 §3.7.2). Operations
-// whose references form a circle get 409 rather than being untangled, which
-// RFC 7644 §3.7.1 allows. failOnErrors stops the request after that many
+// bulkId waits for the POST that creates it (RFC 7644 §3.7.2). POSTs whose
+// references form a circle are untangled as RFC 7644 §3.7.1 asks: created
+// without the values that refer to one another, which are then added with a
+// PATCH (see untangle). failOnErrors stops the request after that many
 // failed operations; the response lists the operations that ran, in the
 // order of the request.
 func (a *API) bulk(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -107,7 +108,7 @@ func (b *bulkRun) runAll(ctx context.Context) error {
 			return fmt.Errorf("run bulk operations: %w", err)
 		}
 		i := heap.Pop(ready).(int)
-		b.record(i, b.run(ctx, i))
+		b.record(i, b.run(ctx, i, ops[i].Data))
 		if b.stopped() {
 			return nil
 		}
@@ -118,18 +119,20 @@ func (b *bulkRun) runAll(ctx context.Context) error {
 		}
 	}
 
-	// What never became ready is on a circle of references or waits for
-	// an operation that is.
-	// TODO(bulk): RFC 7644 §3.7.1 asks a server to try to untangle a circle
-	// first, e.g. by creating groups that list one another without those
-	// members and adding them after. No identity provider scimd serves
-	// sends such circles, so they get the 409 the RFC allows instead.
-	circles := b.circles()
-	for i, why := range circles {
-		if why == nil {
+	// What never became ready is a POST on a circle of references, or an
+	// operation that waits for one. The circles are broken first; then
+	// every operation left refers only to POSTs that ran.
+	if err := b.untangle(ctx); err != nil || b.stopped() {
+		return err
+	}
+	for i := range ops {
+		if b.results[i] != nil {
 			continue
 		}
-		b.record(i, b.failed(i, why))
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("run bulk operations: %w", err)
+		}
+		b.record(i, b.run(ctx, i, ops[i].Data))
 		if b.stopped() {
 			return nil
 		}
@@ -149,10 +152,11 @@ func (b *bulkRun) stopped() bool {
 	return b.req.FailOnErrors > 0 && b.errors >= b.req.FailOnErrors
 }
 
-// run carries out operation i with its bulkId references replaced.
-func (b *bulkRun) run(ctx context.Context, i int) *scim.BulkResult {
+// run carries out operation i, with data for its data, after replacing its
+// bulkId references.
+func (b *bulkRun) run(ctx context.Context, i int, data map[string]any) *scim.BulkResult {
 	op := b.req.Operations[i]
-	id, data, err := b.resolve(op)
+	id, data, err := b.resolve(op, data)
 	if err != nil {
 		return b.failed(i, err)
 	}
@@ -176,24 +180,32 @@ func (b *bulkRun) run(ctx context.Context, i int) *scim.BulkResult {
 	return res
 }
 
-// resolve returns an operation's id and data with every bulkId reference
-// replaced by the id its POST created. A reference to a POST that failed
-// is a 409: the operation cannot mean what the client asked.
-func (b *bulkRun) resolve(op scim.BulkOperation) (string, map[string]any, error) {
+// resolve returns an operation's id and data (the operation's own, or what
+// is left of it after untangle) with every bulkId reference replaced by the
+// id its POST created. A reference to a POST that failed is a 409: the
+// operation cannot mean what the client asked.
+func (b *bulkRun) resolve(op scim.BulkOperation, data map[string]any) (string,
+	map[string]any, error) {
 	id, ref, ok := scim.ResolveBulkIDs(op.ID, b.ids)
-	if ok && op.Data != nil {
-		var data any
-		if data, ref, ok = scim.ResolveBulkIDs(op.Data, b.ids); ok {
-			return id.(string), data.(map[string]any), nil
+	if ok && data != nil {
+		var out any
+		if out, ref, ok = scim.ResolveBulkIDs(data, b.ids); ok {
+			return id.(string), out.(map[string]any), nil
 		}
 	}
 	if !ok {
-		j := b.creator[ref]
-		return "", nil, scim.Errorf(http.StatusConflict, scim.ErrNone,
-			"%q stands for no resource: Operations[%d], the POST with that bulkId, failed "+
-				"with status %d", scim.BulkIDPrefix+ref, j, b.results[j].Status)
+		return "", nil, b.noResource(ref)
 	}
 	return id.(string), nil, nil
+}
+
+// noResource is the error of an operation that refers to ref, whose POST
+// failed.
+func (b *bulkRun) noResource(ref string) error {
+	j := b.creator[ref]
+	return scim.Errorf(http.StatusConflict, scim.ErrNone,
+		"%q stands for no resource: Operations[%d], the POST with that bulkId, failed "+
+			"with status %d", scim.BulkIDPrefix+scim.Clip(ref), j, b.results[j].Status)
 }
 
 // exec runs one operation through the directory, as the single request
@@ -270,76 +282,6 @@ func (b *bulkRun) failedAt(i int, res *scim.BulkResult, err error) *scim.BulkRes
 	}
 	res.Status, res.Err = e.Status, e
 	return res
-}
-
-// circles explains, for every operation that has not run, why it cannot:
-// the circle of bulkId references it is on or waits for. Operations that
-// ran get nil. Each of them refers to at least one other that has not run,
-// so following those references always comes back to an operation seen
-// before. Every operation on the way learns the circle found, so each is
-// walked once.
-func (b *bulkRun) circles() []error {
-	ops := b.req.Operations
-	circleOf := make([][]int, len(ops))
-	why := make([]error, len(ops))
-	for i := range ops {
-		if b.results[i] != nil {
-			continue
-		}
-		seen := map[int]int{} // operation to its place in path
-		var path, circle []int
-		for cur := i; circle == nil; {
-			if at, ok := seen[cur]; ok {
-				circle = path[at:]
-				break
-			}
-			if circleOf[cur] != nil {
-				circle = circleOf[cur]
-				break
-			}
-			seen[cur] = len(path)
-			path = append(path, cur)
-			for _, ref := range ops[cur].Refs {
-				if j := b.creator[ref]; b.results[j] == nil {
-					cur = j
-					break
-				}
-			}
-		}
-		for _, j := range path {
-			circleOf[j] = circle
-		}
-		why[i] = b.circleError(i, circle)
-	}
-	return why
-}
-
-// circleError says why operation i cannot run: it is on circle, named from
-// i onwards, or it waits for it.
-func (b *bulkRun) circleError(i int, circle []int) error {
-	start, on := 0, false
-	for k, j := range circle {
-		if j == i {
-			start, on = k, true
-		}
-	}
-	names := make([]string, 0, len(circle)+1)
-	for k := range len(circle) + 1 {
-		j := circle[(start+k)%len(circle)]
-		names = append(names, scim.Clip(b.req.Operations[j].BulkID))
-	}
-	chain := strings.Join(names, " -> ")
-
-	const fix = "create the resources without those references, then add them with PATCH " +
-		"operations"
-	if on {
-		return scim.Errorf(http.StatusConflict, scim.ErrNone,
-			"the bulkId references %s form a circle, so no operation on it can run "+
-				"first; %s", chain, fix)
-	}
-	return scim.Errorf(http.StatusConflict, scim.ErrNone,
-		"the operation waits for the bulkId references %s, which form a circle, so it "+
-			"cannot run; %s", chain, fix)
 }
 
 // response lists the results of the operations that ran, in the order of

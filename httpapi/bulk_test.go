@@ -323,46 +323,6 @@ func TestBulkFailOnErrors(t *testing.T) {
 	})
 }
 
-// References that go round in a circle cannot be ordered: every operation
-// on the circle, and every one that waits for it, gets 409, and the rest of
-// the request runs (RFC 7644 §3.7.1).
-func TestBulkCircularReferences(t *testing.T) {
-	eachStore(t, func(t *testing.T, s *stack) {
-		c := s.client
-		a := newGroup("A")
-		a["members"] = []any{map[string]any{"value": "bulkId:b", "type": "Group"}}
-		b := newGroup("B")
-		b["members"] = []any{map[string]any{"value": "bulkId:a", "type": "Group"}}
-		self := newGroup("Self")
-		self["members"] = []any{map[string]any{"value": "bulkId:self", "type": "Group"}}
-
-		res := bulk(t, c, bulkReq(0,
-			bulkOp("POST", "/Groups", "a", a),
-			bulkOp("POST", "/Groups", "b", b),
-			bulkOp("PATCH", "/Groups/bulkId:a", "", patchOp(op("replace", "displayName", "A2"))),
-			bulkOp("POST", "/Groups", "self", self),
-			bulkOp("POST", "/Users", "u", newUser("u@example.com")),
-		))
-		wantResults(t, res, 5)
-		res[0].wantErr(t, "POST", http.StatusConflict, "", "a -> b -> a form a circle")
-		res[1].wantErr(t, "POST", http.StatusConflict, "", "b -> a -> b form a circle")
-		res[2].wantErr(t, "PATCH", http.StatusConflict, "", "waits for")
-		res[3].wantErr(t, "POST", http.StatusConflict, "", "self -> self")
-		res[4].wantOK(t, c, "POST", "/Users", http.StatusCreated)
-		if r := c.get("/Groups").want(t, http.StatusOK); len(r.ids()) != 0 {
-			t.Errorf("groups on a circle were stored: %s", r.body)
-		}
-
-		// With failOnErrors the circle counts against it, in request order.
-		res = bulk(t, c, bulkReq(1,
-			bulkOp("POST", "/Groups", "a", a),
-			bulkOp("POST", "/Groups", "b", b),
-		))
-		wantResults(t, res, 1)
-		res[0].wantErr(t, "POST", http.StatusConflict, "", "circle")
-	})
-}
-
 // More operations than maxOperations, or a body over maxPayloadSize, is
 // refused whole with 413 and the limit (RFC 7644 §3.7.4), and the limits
 // are the ones ServiceProviderConfig advertises.
