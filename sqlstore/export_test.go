@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/scimd/scimd/directory"
 	"github.com/scimd/scimd/scim"
@@ -25,49 +24,10 @@ func (d *DB) ExplainList(ctx context.Context, accountID string, kind directory.K
 	if err != nil {
 		return "", "", err
 	}
-	tx, err := d.rdb.BeginTx(ctx, nil)
-	if err != nil {
+	if count, err = d.explain(ctx, `SELECT count(*)`+lq.from, lq.args...); err != nil {
 		return "", "", err
 	}
-	defer tx.Rollback()
-	explain := "EXPLAIN QUERY PLAN "
-	if d.dialect == Postgres {
-		// As autovacuum would on a real database.
-		if _, err := d.wdb.ExecContext(ctx, "ANALYZE"); err != nil {
-			return "", "", err
-		}
-		explain = "EXPLAIN "
-		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-			return "", "", err
-		}
-	}
-	plan := func(query string, args ...any) (string, error) {
-		rows, err := tx.QueryContext(ctx, d.rebind(explain+query), args...)
-		if err != nil {
-			return "", err
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var lines []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return "", err
-			}
-			if s, ok := vals[len(vals)-1].(string); ok {
-				lines = append(lines, s)
-			}
-		}
-		return strings.Join(lines, "\n"), rows.Err()
-	}
-	if count, err = plan(`SELECT count(*)`+lq.from, lq.args...); err != nil {
-		return "", "", err
-	}
-	page, err = plan(lq.page(), append(lq.args, 100, 0)...)
+	page, err = d.explain(ctx, lq.page(), append(lq.args, 100, 0)...)
 	return count, page, err
 }
 
