@@ -23,24 +23,25 @@ func (t *tx) writeEmails(r *directory.Resource, replace bool) error {
 	if len(values) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 3*len(values))
-	for _, v := range values {
-		args = append(args, t.account, r.ID, v)
-	}
-	_, err := t.exec(`INSERT INTO user_emails (account_id, user_id, value_fold) VALUES `+
-		rowMarks(len(values), 3)+` ON CONFLICT DO NOTHING`, args...)
-	if err != nil {
-		return fmt.Errorf("store emails of user %q: %w", r.ID, err)
+	// Rows go in batches that stay within both engines' parameter limits,
+	// so every address is indexed however many a user has.
+	for _, part := range chunks(values, maxEmailRows) {
+		args := make([]any, 0, 3*len(part))
+		for _, v := range part {
+			args = append(args, t.account, r.ID, v)
+		}
+		_, err := t.exec(`INSERT INTO user_emails (account_id, user_id, value_fold) VALUES `+
+			rowMarks(len(part), 3)+` ON CONFLICT DO NOTHING`, args...)
+		if err != nil {
+			return fmt.Errorf("store emails of user %q: %w", r.ID, err)
+		}
 	}
 	return nil
 }
 
-// maxEmails bounds how many addresses of one user are indexed.
-// TODO(emails): a user with more addresses is still stored whole, but an
-// emails.value filter only finds it by its first maxEmails values; no
-// identity provider sends that many, and the bound keeps one insert within
-// the parameter limits of both engines.
-const maxEmails = 300
+// maxEmailRows is how many addresses one INSERT carries: three parameters
+// each, well within the parameter limits of both engines.
+const maxEmailRows = 300
 
 // emailValues returns the folded, distinct, non-empty email values of r's
 // document, and r.Email when the document has none.
@@ -56,9 +57,5 @@ func emailValues(r *directory.Resource) []string {
 	if len(values) == 0 && r.Email != "" {
 		values = append(values, fold(r.Email))
 	}
-	values = dedup(values)
-	if len(values) > maxEmails {
-		values = values[:maxEmails]
-	}
-	return values
+	return dedup(values)
 }
